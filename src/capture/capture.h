@@ -33,6 +33,13 @@ struct capture *capture_open(const char *path, const struct capture_opts *opts, 
 int capture_next(struct capture *c, struct capture_pkt *pkt, char **cause);
 /* Frames skipped so far (not UDP, truncated, or fragments). */
 uint64_t capture_skipped(const struct capture *c);
+/* The skipped frames by reason; their sum is capture_skipped(). */
+struct capture_skips {
+    uint64_t not_udp;   /* ARP, TCP, ICMP, IPv6 extension headers, other link protocols */
+    uint64_t truncated; /* cut by the snap length before the end of the UDP datagram */
+    uint64_t fragments; /* IPv4 fragments (MF set or a nonzero offset): never reassembled */
+};
+void capture_get_skips(const struct capture *c, struct capture_skips *out);
 /* A short name of the file's format and link type, e.g. "pcap/Ethernet". */
 const char *capture_describe(const struct capture *c);
 /* Total datagrams when cheaply known (raw files), else -1. */
@@ -47,6 +54,9 @@ struct pcap_writer *pcapw_open(const char *path, char **cause);
 /* Appends one datagram; 0 or -1 with *cause. */
 int pcapw_write(struct pcap_writer *w, int64_t ts_us, const struct sockaddr *src,
                 const struct sockaddr *dst, const uint8_t *data, size_t len, char **cause);
+/* Pushes buffered records to the file, so that a crash loses at most what came since; 0 or -1
+ * with *cause. */
+int pcapw_flush(struct pcap_writer *w, char **cause);
 /* Flushes and closes; 0 or -1 with *cause. */
 int pcapw_close(struct pcap_writer *w, char **cause);
 

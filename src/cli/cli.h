@@ -21,4 +21,30 @@ int cli_setup(unsigned cmd, int argc, char **argv, int *npos, char ***pos, int *
 extern volatile int cli_stop_requested;
 void cli_install_stop_signals(void);
 
+/* ---- pipeline.c: decode → session tracker → recorder, shared by serve and import ---- */
+#include "analytics/analytics.h"
+#include "ingest/ingest.h"
+#include "store/store.h"
+
+struct pipeline;
+/* Builds the pipeline from the loaded configuration (default user, session rules); rec may be
+ * NULL (live only).  Frames are also handed to on_frame when set (the live stream). */
+struct pipeline *pipeline_new(struct recorder *rec);
+void pipeline_free(struct pipeline *p);
+/* Attaches the recorder before the ingest thread starts. */
+void pipeline_set_recorder(struct pipeline *p, struct recorder *rec);
+struct ingest_core *pipeline_core(struct pipeline *p);
+/* Feeds a datagram; for import, time comes from the capture (ticks are run as time passes). */
+void pipeline_feed(struct pipeline *p, int64_t ts_us, const struct sockaddr *src,
+                   const uint8_t *buf, size_t len);
+/* Advances timers (pause timeout, idle sources). */
+void pipeline_tick(struct pipeline *p, int64_t now_us);
+/* Ends every open session (shutdown, end of import). */
+void pipeline_close_all(struct pipeline *p);
+/* Keys of the sessions started so far (import reports them). */
+const uint64_t *pipeline_session_keys(const struct pipeline *p, int *n);
+/* Appends the counters as JSON members (no braces): datagrams, outgauge, ..., frames,
+ * stored_frames, sessions_started. */
+void pipeline_counters_json(struct pipeline *p, struct recorder *rec, struct buf *out);
+
 #endif
