@@ -10,8 +10,8 @@
 #include <sys/socket.h>
 
 struct capture_opts {
-    int raw_size;       /* > 0: the file is concatenated datagrams of this size */
-    double raw_rate_hz; /* raw files: datagram spacing (1/rate s) */
+    int raw_size;         /* > 0: the file is concatenated datagrams of this size */
+    double raw_rate_hz;   /* raw files: datagram spacing (1/rate s) */
     int64_t raw_start_us; /* raw files: timestamp of the first datagram */
 };
 

@@ -17,9 +17,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#define POLL_MS 100                /* how often signals, --duration and flushing are checked */
-#define FLUSH_US 1000000           /* a crash loses at most this much of the recording */
-#define RCVBUF_BYTES (4 << 20)     /* what serve asks for too: bursts must not be dropped */
+#define POLL_MS 100            /* how often signals, --duration and flushing are checked */
+#define FLUSH_US 1000000       /* a crash loses at most this much of the recording */
+#define RCVBUF_BYTES (4 << 20) /* what serve asks for too: bursts must not be dropped */
 #define DATAGRAM_MAX 65536
 
 struct record {
@@ -29,7 +29,7 @@ struct record {
     char bound_str[64];
     struct pcap_writer *w;
     uint64_t written;
-    uint64_t count;                /* stop after this many; 0 = no limit */
+    uint64_t count; /* stop after this many; 0 = no limit */
     uint8_t buf[DATAGRAM_MAX];
 };
 
@@ -188,8 +188,10 @@ int cmd_record_main(int argc, char **argv)
     if (cli_setup(CMD_RECORD, argc, argv, &npos, &pos, &rc) < 0)
         goto out;
     if (npos != 1) {
-        fprintf(stderr, "beamtel record: expected one output FILE, got %d arguments\n"
-                        "Try 'beamtel record --help'.\n", npos);
+        fprintf(stderr,
+                "beamtel record: expected one output FILE, got %d arguments\n"
+                "Try 'beamtel record --help'.\n",
+                npos);
         rc = BT_EXIT_USAGE;
         goto out;
     }

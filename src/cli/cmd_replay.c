@@ -23,15 +23,15 @@ struct replay {
     struct capture_opts copts;
     char to_str[64];
     int fd;
-    double speed;        /* capture seconds per wall-clock second; 0 = as fast as possible */
-    int progress;        /* draw the progress line */
-    int64_t total;       /* datagrams found by the first pass */
-    int64_t span_us;     /* first to last timestamp */
-    char *damage;        /* why the first pass stopped early; NULL when the file is whole */
+    double speed;    /* capture seconds per wall-clock second; 0 = as fast as possible */
+    int progress;    /* draw the progress line */
+    int64_t total;   /* datagrams found by the first pass */
+    int64_t span_us; /* first to last timestamp */
+    char *damage;    /* why the first pass stopped early; NULL when the file is whole */
     uint64_t sent, bytes;
-    int64_t start_us;    /* CLOCK_MONOTONIC at the first datagram */
-    int64_t drawn_us;    /* last progress redraw */
-    int drawn_len;       /* width of that line, to blank what a shorter one leaves */
+    int64_t start_us; /* CLOCK_MONOTONIC at the first datagram */
+    int64_t drawn_us; /* last progress redraw */
+    int drawn_len;    /* width of that line, to blank what a shorter one leaves */
     int refused_warned;
 };
 
@@ -207,8 +207,10 @@ int cmd_replay_main(int argc, char **argv)
     if (cli_setup(CMD_REPLAY, argc, argv, &npos, &pos, &rc) < 0)
         return rc;
     if (npos != 1) {
-        fprintf(stderr, "beamtel replay: expected one capture FILE, got %d arguments\n"
-                        "Try 'beamtel replay --help'.\n", npos);
+        fprintf(stderr,
+                "beamtel replay: expected one capture FILE, got %d arguments\n"
+                "Try 'beamtel replay --help'.\n",
+                npos);
         return BT_EXIT_USAGE;
     }
     r.path = pos[0];

@@ -285,6 +285,7 @@ static void run(struct simulate *s, int64_t duration_ns)
     }
 }
 
+/* `beamtel simulate`: parse, open one socket per car, run the schedule, report. */
 int cmd_simulate_main(int argc, char **argv)
 {
     struct simulate s;

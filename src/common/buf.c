@@ -33,16 +33,24 @@ void buf_addc(struct buf *b, char c) { buf_add(b, &c, 1); }
 void buf_addf(struct buf *b, const char *fmt, ...)
 {
     va_list ap;
+    size_t room;
     int n;
+    /* Format into the spare room first; only a long result needs a second pass. */
+    buf_reserve(b, 64);
+    room = b->cap - b->len;
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(b->data + b->len, room, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (n < 0) {
+        b->data[b->len] = '\0';
         return;
-    buf_reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    }
+    if ((size_t)n >= room) {
+        buf_reserve(b, (size_t)n);
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t)n;
 }
 

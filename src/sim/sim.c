@@ -198,6 +198,7 @@ static int seg_find(const struct track *t, double s)
     return i;
 }
 
+/* Length of the closed circuit (the same for every car). */
 double sim_track_length_m(void)
 {
     struct track t;
@@ -366,6 +367,7 @@ static void update_pose(struct sim_car *c)
     seg_pose(g, c->s_m - g->s0_m, &c->x_m, &c->y_m, &c->heading_rad);
 }
 
+/* Creates a car with its driver drawn from (index, seed), rolling at its start position. */
 struct sim_car *sim_car_new(int index, uint32_t seed)
 {
     struct sim_car *c = xcalloc(1, sizeof *c);
@@ -405,8 +407,10 @@ struct sim_car *sim_car_new(int index, uint32_t seed)
     return c;
 }
 
+/* Frees a car; NULL is accepted. */
 void sim_car_free(struct sim_car *car) { free(car); }
 
+/* Advances the car by dt seconds in sub-steps of at most SUBSTEP_MAX_S; dt ≤ 0 does nothing. */
 void sim_car_step(struct sim_car *car, double dt)
 {
     double v0 = car->v_mps;
@@ -423,6 +427,7 @@ void sim_car_step(struct sim_car *car, double dt)
     update_pose(car);
 }
 
+/* Accessors: the state after the last step, in the units sim.h names. */
 double sim_car_speed(const struct sim_car *car) { return car->v_mps; }
 
 double sim_car_lat_acc(const struct sim_car *car)
@@ -451,6 +456,7 @@ double sim_car_time_s(const struct sim_car *car) { return car->t_s; }
 
 /* ---- datagrams ---- */
 
+/* Encodes the car as BeamNG would send it over OutGauge (96 bytes, id 0). */
 size_t sim_car_outgauge(const struct sim_car *car, uint32_t time_ms, uint8_t out[96])
 {
     struct frame f;
@@ -483,6 +489,7 @@ size_t sim_car_outgauge(const struct sim_car *car, uint32_t time_ms, uint8_t out
     return ingest_encode_outgauge(&f, out, OUTGAUGE_LEN);
 }
 
+/* Encodes the car as a BeamNG MotionSim datagram (flat track: up = +z, roll = pitch = 0). */
 size_t sim_car_motionsim(const struct sim_car *car, uint8_t out[88])
 {
     const struct seg *g = &car->track.seg[car->seg];
