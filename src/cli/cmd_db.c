@@ -33,6 +33,5 @@ int cmd_db_main(int argc, char **argv)
     }
 out:
     free(cause);
-    free(pos);
     return rc;
 }

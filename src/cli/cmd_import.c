@@ -149,6 +149,5 @@ out:
     free(rows);
     free(spool);
     free(cause);
-    free(pos);
     return rc;
 }

@@ -87,7 +87,6 @@ static void wait_for_stop(struct serve *s, const sigset_t *set, int argc, char *
             } else {
                 log_info("reload: log level is now %s", config_get_str("log-level"));
             }
-            free(pos);
             continue;
         }
         if (!warned_quiet && atomic_load(&c->last_packet_us) == 0 &&
@@ -168,6 +167,5 @@ out:
     ingest_free(s.in);
     pipeline_free(s.pipe);
     free(cause);
-    free(pos);
     return rc;
 }

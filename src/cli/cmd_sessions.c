@@ -332,6 +332,5 @@ int cmd_sessions_main(int argc, char **argv)
 out:
     store_disconnect(c);
     free(cause);
-    free(pos);
     return rc;
 }

@@ -303,8 +303,7 @@ int cmd_simulate_main(int argc, char **argv)
         fprintf(stderr,
                 "beamtel simulate: unexpected argument \"%s\"\n"
                 "Try 'beamtel simulate --help'.\n",
-                pos[0]);
-    free(pos); /* the array is ours; its strings belong to argv */
+                pos[0]); /* the array is ours; its strings belong to argv */
     if (npos > 0)
         return BT_EXIT_USAGE;
     s.ncars = (int)config_get_int("cars");

@@ -19,6 +19,7 @@ static char *values[MAX_OPTS];
 static const char *sources[MAX_OPTS];
 static char *source_paths[4];
 static unsigned loaded_cmd;
+static char **pos_array; /* positional arguments of the last load; owned here */
 static char *state_dir;
 static char *db_dsn;
 
@@ -218,7 +219,9 @@ static int load_argv(int argc, char **argv, int *npos, char ***pos, char **cause
     opterr = 0;
     /* Options may follow positional arguments ("import FILE --db X"): collect positionals and
      * keep parsing, as GNU getopt does, but without reordering argv behind our back. */
-    *pos = xcalloc((size_t)argc + 1, sizeof(char *));
+    free(pos_array);
+    pos_array = xcalloc((size_t)argc + 1, sizeof(char *));
+    *pos = pos_array;
     *npos = 0;
     for (;;) {
         int idx = -1;
@@ -329,7 +332,9 @@ void config_free(void)
     }
     free(state_dir);
     free(db_dsn);
+    free(pos_array);
     state_dir = db_dsn = NULL;
+    pos_array = NULL;
 }
 
 static int must_index(const char *name)

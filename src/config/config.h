@@ -64,7 +64,8 @@ const struct subcommand *config_find_subcommand(const char *name);
 
 /* Parses configuration for one subcommand: files, environment and argv (argv[0] is the
  * subcommand).  On success 0 is returned and *npos/pos hold the positional arguments (pointers
- * into argv); on failure -1 and *cause is set.  --help sets config_get_flag("help"). */
+ * into argv, in an array that config owns until config_free or the next load); on failure -1
+ * and *cause is set.  --help sets config_get_flag("help"). */
 int config_load(unsigned cmd, int argc, char **argv, int *npos, char ***pos, char **cause);
 /* Frees all stored values. */
 void config_free(void);
