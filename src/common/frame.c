@@ -58,8 +58,12 @@ void frame_to_json(const struct frame *f, struct buf *b, int with_type)
     key_str(b, "car", f->car);
     key_num(b, "speed_mps", f->speed_mps, 7);
     key_num(b, "rpm", f->rpm, 7);
-    buf_addf(b, ",\"gear\":%d", f->gear);
-    key_str(b, "gear_label", frame_gear_label(f->gear, gear, sizeof gear));
+    if (f->has_outgauge) {
+        buf_addf(b, ",\"gear\":%d", f->gear);
+        key_str(b, "gear_label", frame_gear_label(f->gear, gear, sizeof gear));
+    } else {
+        buf_adds(b, ",\"gear\":null,\"gear_label\":null"); /* MotionSim-only frame */
+    }
     key_num(b, "throttle", f->throttle, 6);
     key_num(b, "brake", f->brake, 6);
     key_num(b, "clutch", f->clutch, 6);
