@@ -64,6 +64,7 @@ struct track_op {
     enum track_op_type type;
     uint64_t session_key;
     int64_t ts_us; /* START: first moving frame; FRAME: frame time; END: last moving frame */
+    char user[FRAME_USER_LEN]; /* the session's owner */
     union {
         struct {
             char user[FRAME_USER_LEN];

@@ -98,6 +98,7 @@ static void commit(struct tracker *t, struct track_src *s, struct frame *f)
     f->seq = ++s->seq;
     stats_add(&s->stats, f->ts_us, f->speed_mps, f->rpm, f->g_force_x, f->g_force_y);
     op.type = TRACK_FRAME;
+    memcpy(op.user, s->user, sizeof op.user);
     op.session_key = s->session_key;
     op.ts_us = f->ts_us;
     op.u.frame = *f;
@@ -114,6 +115,7 @@ static void start_session(struct tracker *t, struct track_src *s, struct frame *
     stats_init(&s->stats);
     t->open++;
     op.type = TRACK_START;
+    memcpy(op.user, s->user, sizeof op.user);
     op.session_key = s->session_key;
     op.ts_us = f->ts_us;
     memcpy(op.u.start.user, f->user, sizeof op.u.start.user);
@@ -129,6 +131,7 @@ static void end_session(struct tracker *t, struct track_src *s, enum track_end_r
     struct track_op op;
     memset(&op, 0, sizeof op);
     op.type = TRACK_END;
+    memcpy(op.user, s->user, sizeof op.user);
     op.session_key = s->session_key;
     op.ts_us = s->last_moving_us;
     op.u.end.reason = reason;
@@ -145,6 +148,7 @@ static void emit_event(struct tracker *t, struct track_src *s, int64_t ts_us, co
     struct track_op op;
     memset(&op, 0, sizeof op);
     op.type = TRACK_EVENT;
+    memcpy(op.user, s->user, sizeof op.user);
     op.session_key = s->session_key;
     op.ts_us = ts_us;
     strncpy(op.u.event.kind, kind, sizeof op.u.event.kind - 1);

@@ -33,6 +33,10 @@ struct pipeline *pipeline_new(struct recorder *rec);
 void pipeline_free(struct pipeline *p);
 /* Attaches the recorder before the ingest thread starts. */
 void pipeline_set_recorder(struct pipeline *p, struct recorder *rec);
+struct stream;
+struct sourcemap;
+/* Attaches the live stream and the §3.6 owner table before the ingest thread starts. */
+void pipeline_set_stream(struct pipeline *p, struct stream *s, struct sourcemap *map);
 struct ingest_core *pipeline_core(struct pipeline *p);
 /* Feeds a datagram; for import, time comes from the capture (ticks are run as time passes). */
 void pipeline_feed(struct pipeline *p, int64_t ts_us, const struct sockaddr *src,
@@ -46,5 +50,14 @@ const uint64_t *pipeline_session_keys(const struct pipeline *p, int *n);
 /* Appends the counters as JSON members (no braces): datagrams, outgauge, ..., frames,
  * stored_frames, sessions_started. */
 void pipeline_counters_json(struct pipeline *p, struct recorder *rec, struct buf *out);
+
+/* ---- sourcemap.c: §3.6 source → user table for the ingest thread ---- */
+struct sourcemap;
+struct sourcemap *sourcemap_new(void);
+void sourcemap_free(struct sourcemap *m);
+/* Writes the owner of the source address into user, or leaves it unchanged (no match). */
+void sourcemap_lookup(struct sourcemap *m, const struct sockaddr *sa, char *user, size_t len);
+/* Reloads the table from PostgreSQL; the entry count, or -1 with *cause. */
+int sourcemap_refresh(struct sourcemap *m, struct store_conn *c, char **cause);
 
 #endif

@@ -246,23 +246,10 @@ static int do_show(struct store_conn *c, int64_t id, const struct units *u)
 
 static int export_frame(const struct frame *f, void *arg)
 {
-    char ts[40];
-    (void)arg;
-    time_format_iso(f->ts_us, ts, sizeof ts);
-    printf("%u,%s,%lld,", f->seq, ts, (long long)f->ts_us);
-    csv_num(f->speed_mps, 9);
-    putchar(',');
-    csv_num(f->rpm, 8);
-    putchar(',');
-    if (f->has_outgauge)
-        printf("%d", f->gear);
-    const float vals[] = {f->throttle, f->brake, f->clutch, f->g_force_x, f->g_force_y, f->fuel,
-                          f->engine_temp_c, f->oil_temp_c, f->turbo_bar};
-    for (size_t i = 0; i < BT_ARRAY_LEN(vals); i++) {
-        putchar(',');
-        csv_num(vals[i], 7);
-    }
-    printf(",%u\n", f->dash_lights);
+    struct buf *b = arg;
+    buf_reset(b);
+    store_export_frame_csv(f, b);
+    fwrite(b->data, 1, b->len, stdout);
     return ferror(stdout) ? -1 : 0;
 }
 
@@ -270,7 +257,7 @@ static int do_export(struct store_conn *c, int64_t id)
 {
     struct session_row r;
     char *cause = NULL;
-    int found = store_get_session(c, NULL, id, &r, &cause);
+    int rc, found = store_get_session(c, NULL, id, &r, &cause);
     if (found <= 0) {
         if (found < 0)
             fprintf(stderr, "beamtel sessions: %s\n", cause);
@@ -279,9 +266,11 @@ static int do_export(struct store_conn *c, int64_t id)
         free(cause);
         return found < 0 ? BT_EXIT_DATABASE : BT_EXIT_FAILURE;
     }
-    puts("seq,ts,ts_us,speed_mps,rpm,gear,throttle,brake,clutch,g_force_x,g_force_y,fuel,"
-         "engine_temp_c,oil_temp_c,turbo_bar,dash_lights");
-    if (store_each_frame(c, id, export_frame, NULL, &cause) < 0) {
+    struct buf line = {0};
+    fputs(store_export_header, stdout);
+    rc = store_each_frame(c, id, export_frame, &line, &cause);
+    buf_free(&line);
+    if (rc < 0) {
         if (cause == NULL && errno == EPIPE)
             return BT_EXIT_OK; /* the reader went away (| head) */
         fprintf(stderr, "beamtel sessions: %s\n", cause ? cause : "write error");

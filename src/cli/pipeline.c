@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "config/config.h"
+#include "stream/stream.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@ struct pipeline {
     uint64_t *keys;
     int nkeys, capkeys;
     char default_user[FRAME_USER_LEN];
+    struct stream *stream;   /* live clients; NULL in import */
+    struct sourcemap *map;   /* §3.6 owners; NULL: everything is the default user's */
 };
 
 static uint64_t new_key(void *arg)
@@ -33,9 +36,48 @@ static uint64_t new_key(void *arg)
     return k;
 }
 
+/* The "session" object of a WebSocket session event. */
+static void session_event_json(const struct track_op *op, struct buf *b)
+{
+    char ts[40];
+    time_format_iso(op->ts_us, ts, sizeof ts);
+    buf_addf(b, "{\"key\":\"%016llx\"", (unsigned long long)op->session_key);
+    if (op->type == TRACK_START) {
+        buf_addf(b, ",\"start_time\":\"%s\",\"source\":", ts);
+        buf_add_json_str(b, op->u.start.source, strlen(op->u.start.source));
+        buf_adds(b, ",\"car\":");
+        buf_add_json_str(b, op->u.start.car, strlen(op->u.start.car));
+        buf_addc(b, '}');
+        return;
+    }
+    static const char *const reasons[] = {"", "idle", "pause", "shutdown"};
+    const struct session_analytics *a = &op->u.end.a;
+    buf_addf(b, ",\"end_time\":\"%s\",\"end_reason\":\"%s\",\"frame_count\":%lld", ts,
+             reasons[op->u.end.reason], (long long)a->frame_count);
+    const struct {
+        const char *k;
+        double v;
+    } nums[] = {{"duration_s", a->duration_s},       {"moving_time_s", a->moving_time_s},
+                {"distance_m", a->distance_m},       {"top_speed_mps", a->top_speed_mps},
+                {"avg_speed_mps", a->avg_speed_mps}, {"max_lat_g", a->max_lat_g},
+                {"consistency", a->consistency},     {"max_rpm", a->max_rpm}};
+    for (size_t i = 0; i < BT_ARRAY_LEN(nums); i++) {
+        buf_addf(b, ",\"%s\":", nums[i].k);
+        buf_add_json_num(b, nums[i].v, 9);
+    }
+    buf_addc(b, '}');
+}
+
 static void on_op(const struct track_op *op, void *arg)
 {
     struct pipeline *p = arg;
+    if (p->stream && (op->type == TRACK_START || op->type == TRACK_END)) {
+        struct buf b = {0};
+        session_event_json(op, &b);
+        stream_publish_session(p->stream, op->user, op->type == TRACK_START ? "start" : "end",
+                               buf_cstr(&b));
+        buf_free(&b);
+    }
     if (op->type == TRACK_START) {
         if (p->nkeys == p->capkeys) {
             p->capkeys = p->capkeys ? p->capkeys * 2 : 16;
@@ -56,6 +98,18 @@ static void on_frame(struct frame *f, void *arg)
 {
     struct pipeline *p = arg;
     tracker_feed(p->tracker, f);
+    if (p->stream) {
+        struct tracker_live live;
+        int in = f->session_key && tracker_live(p->tracker, f->user, f->source_id, &live) == 0;
+        stream_publish_frame(p->stream, f, in ? &live : NULL);
+    }
+}
+
+static void map_user(const struct sockaddr *src, char *user, size_t len, void *arg)
+{
+    struct pipeline *p = arg;
+    if (p->map)
+        sourcemap_lookup(p->map, src, user, len);
 }
 
 struct pipeline *pipeline_new(struct recorder *rec)
@@ -73,6 +127,7 @@ struct pipeline *pipeline_new(struct recorder *rec)
     p->tracker = tracker_new(&topts, on_op, p);
     memset(&copts, 0, sizeof copts);
     copts.on_frame = on_frame;
+    copts.map_user = map_user;
     copts.default_user = p->default_user[0] ? p->default_user : NULL;
     copts.arg = p;
     p->core = ingest_core_new(&copts);
@@ -93,6 +148,12 @@ void pipeline_free(struct pipeline *p)
 struct ingest_core *pipeline_core(struct pipeline *p) { return p->core; }
 
 void pipeline_set_recorder(struct pipeline *p, struct recorder *rec) { p->rec = rec; }
+
+void pipeline_set_stream(struct pipeline *p, struct stream *s, struct sourcemap *map)
+{
+    p->stream = s;
+    p->map = map;
+}
 
 void pipeline_tick(struct pipeline *p, int64_t now_us)
 {

@@ -92,6 +92,18 @@ void ingest_core_feed(struct ingest_core *core, int64_t ts_us, const struct sock
 void ingest_core_tick(struct ingest_core *core, int64_t now_us);
 struct ingest_counters *ingest_core_counters(struct ingest_core *core);
 
+/* What the status shows of each source; a snapshot refreshed by ingest_core_tick. */
+struct ingest_source_info {
+    char source[FRAME_SOURCE_LEN];
+    char user[FRAME_USER_LEN];
+    char car[5];
+    int64_t last_seen_us;
+    uint64_t packets;
+    int motionsim; /* MotionSim arrived in the last 250 ms */
+};
+/* Copies the latest snapshot (any thread); returns the count (≤ max). */
+int ingest_core_sources(struct ingest_core *core, struct ingest_source_info *out, int max);
+
 /* The UDP receiver (`serve`). */
 struct ingest_opts {
     const char *udp_addr; /* "0.0.0.0:4444" */

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #define PORT_SWITCH_SILENCE_US 1000000 /* a new port after this much silence is the same car */
 #define USER_REMAP_US 2000000          /* how often a source's owner is looked up again */
 #define SOURCE_FORGET_US (600LL * 1000000)
+#define SNAPSHOT_MAX 256
 
 struct src {
     struct src *next;
@@ -33,6 +35,8 @@ struct src {
     int64_t mean_us;
     float pos_m[3], vel_mps[3];
     int64_t last_motion_frame_us;
+    char car[5];
+    uint64_t packets;
 };
 
 struct ingest_core {
@@ -41,6 +45,9 @@ struct ingest_core {
     struct src *buckets[NBUCKETS];
     uint32_t next_id;
     struct ratelimit reject_log;
+    pthread_mutex_t snap_mu; /* guards snap/nsnap: written on tick, read by status */
+    struct ingest_source_info snap[SNAPSHOT_MAX];
+    int nsnap;
 };
 
 struct ingest_core *ingest_core_new(const struct ingest_core_opts *opts)
@@ -49,6 +56,7 @@ struct ingest_core *ingest_core_new(const struct ingest_core_opts *opts)
     c->opts = *opts;
     c->next_id = 1;
     c->reject_log.per_window = 5;
+    pthread_mutex_init(&c->snap_mu, NULL);
     return c;
 }
 
@@ -63,6 +71,7 @@ void ingest_core_free(struct ingest_core *c)
             free(s);
         }
     }
+    pthread_mutex_destroy(&c->snap_mu);
     free(c);
 }
 
@@ -265,9 +274,11 @@ void ingest_core_feed(struct ingest_core *c, int64_t ts_us, const struct sockadd
         return;
     }
     s->last_any_us = ts_us;
+    s->packets++;
     if (kind == PKT_OUTGAUGE) {
         atomic_fetch_add_explicit(&c->counters.outgauge, 1, memory_order_relaxed);
         s->last_og_us = ts_us;
+        memcpy(s->car, f.car, sizeof s->car);
         attach_motion(s, &f, ts_us);
         emit(c, s, &f, ts_us);
         return;
@@ -294,8 +305,34 @@ void ingest_core_feed(struct ingest_core *c, int64_t ts_us, const struct sockadd
     }
 }
 
+int ingest_core_sources(struct ingest_core *c, struct ingest_source_info *out, int max)
+{
+    int n;
+    pthread_mutex_lock(&c->snap_mu);
+    n = c->nsnap < max ? c->nsnap : max;
+    memcpy(out, c->snap, (size_t)n * sizeof *out);
+    pthread_mutex_unlock(&c->snap_mu);
+    return n;
+}
+
 void ingest_core_tick(struct ingest_core *c, int64_t now_us)
 {
+    struct ingest_source_info snap[SNAPSHOT_MAX];
+    int nsnap = 0;
+    for (int i = 0; i < NBUCKETS; i++)
+        for (struct src *s = c->buckets[i]; s && nsnap < SNAPSHOT_MAX; s = s->next) {
+            struct ingest_source_info *e = &snap[nsnap++];
+            memcpy(e->source, s->text, sizeof e->source);
+            memcpy(e->user, s->user, sizeof e->user);
+            memcpy(e->car, s->car, sizeof e->car);
+            e->last_seen_us = s->last_any_us;
+            e->packets = s->packets;
+            e->motionsim = s->last_ms_us && now_us - s->last_ms_us <= MOTION_MAX_AGE_US;
+        }
+    pthread_mutex_lock(&c->snap_mu);
+    memcpy(c->snap, snap, (size_t)nsnap * sizeof snap[0]);
+    c->nsnap = nsnap;
+    pthread_mutex_unlock(&c->snap_mu);
     for (int i = 0; i < NBUCKETS; i++) {
         struct src **pp = &c->buckets[i];
         while (*pp) {

@@ -57,6 +57,18 @@ int pg_exec(PGconn *conn, const char *sql, char **cause)
     return ok ? 0 : -1;
 }
 
+PGresult *pg_query(PGconn *conn, ExecStatusType want, const char *what, const char *sql,
+                   int nparams, const char *const *params, char **cause)
+{
+    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != want) {
+        *cause = pg_error(conn, res, what);
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
 double pg_num(PGresult *res, int row, int col)
 {
     if (PQgetisnull(res, row, col))

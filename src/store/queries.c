@@ -9,10 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct store_conn {
-    PGconn *conn;
-};
-
 struct store_conn *store_connect(const char *dsn, char **cause)
 {
     PGconn *conn = pg_connect(dsn, cause);
@@ -38,6 +34,12 @@ void store_disconnect(struct store_conn *c)
     "(extract(epoch FROM s.end_time) * 1000000)::bigint, s.closed, coalesce(s.end_reason, ''), " \
     "s.frame_count, s.duration_s, s.moving_time_s, s.distance_m, s.top_speed_mps, "          \
     "s.avg_speed_mps, s.max_lat_g, s.max_accel_g, s.max_brake_g, s.consistency, s.max_rpm"
+
+#define FRAME_SELECT                                                                           \
+    "SELECT seq, (extract(epoch FROM ts) * 1000000)::bigint, speed, rpm, gear, g_force_x, "    \
+    "g_force_y, throttle, brake, clutch, fuel, engine_temp_c, oil_temp_c, oil_pressure_bar, "  \
+    "turbo_bar, dash_lights, show_lights, flags, pos_x, pos_y, pos_z FROM telemetry_frames "   \
+    "WHERE session_id = $1::bigint ORDER BY seq"
 
 static void row_from(PGresult *res, int i, struct session_row *r)
 {
@@ -118,6 +120,35 @@ static float cell_f(PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? NAN : strtof(PQgetvalue(res, row, col), NULL);
 }
 
+/* Decodes one row of FRAME_SELECT. */
+static void frame_from_row(PGresult *res, int i, struct frame *f)
+{
+    frame_init(f);
+    f->seq = (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10);
+    f->ts_us = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+    f->speed_mps = cell_f(res, i, 2);
+    f->rpm = cell_f(res, i, 3);
+    f->has_outgauge = !PQgetisnull(res, i, 4);
+    f->gear = (int8_t)(f->has_outgauge ? atoi(PQgetvalue(res, i, 4)) : 0);
+    f->g_force_x = cell_f(res, i, 5);
+    f->g_force_y = cell_f(res, i, 6);
+    f->has_motion = !PQgetisnull(res, i, 5);
+    f->throttle = cell_f(res, i, 7);
+    f->brake = cell_f(res, i, 8);
+    f->clutch = cell_f(res, i, 9);
+    f->fuel = cell_f(res, i, 10);
+    f->engine_temp_c = cell_f(res, i, 11);
+    f->oil_temp_c = cell_f(res, i, 12);
+    f->oil_pressure_bar = cell_f(res, i, 13);
+    f->turbo_bar = cell_f(res, i, 14);
+    f->dash_lights = (uint32_t)strtoul(PQgetvalue(res, i, 15), NULL, 10);
+    f->show_lights = (uint32_t)strtoul(PQgetvalue(res, i, 16), NULL, 10);
+    f->flags = (uint16_t)strtoul(PQgetvalue(res, i, 17), NULL, 10);
+    f->pos_m[0] = cell_f(res, i, 18);
+    f->pos_m[1] = cell_f(res, i, 19);
+    f->pos_m[2] = cell_f(res, i, 20);
+}
+
 int store_each_frame(struct store_conn *c, int64_t session_id,
                      int (*fn)(const struct frame *f, void *arg), void *arg, char **cause)
 {
@@ -127,13 +158,7 @@ int store_each_frame(struct store_conn *c, int64_t session_id,
     int rc = 0;
     snprintf(ids, sizeof ids, "%" PRId64, session_id);
     /* Single-row mode streams a long session without holding it all in memory. */
-    if (!PQsendQueryParams(c->conn,
-                           "SELECT seq, (extract(epoch FROM ts) * 1000000)::bigint, speed, rpm, "
-                           "gear, g_force_x, g_force_y, throttle, brake, clutch, fuel, "
-                           "engine_temp_c, oil_temp_c, oil_pressure_bar, turbo_bar, dash_lights, "
-                           "show_lights, flags, pos_x, pos_y, pos_z FROM telemetry_frames "
-                           "WHERE session_id = $1::bigint ORDER BY seq",
-                           1, NULL, params, NULL, NULL, 0) ||
+    if (!PQsendQueryParams(c->conn, FRAME_SELECT, 1, NULL, params, NULL, NULL, 0) ||
         !PQsetSingleRowMode(c->conn)) {
         *cause = pg_error(c->conn, NULL, "cannot read frames");
         return -1;
@@ -142,30 +167,7 @@ int store_each_frame(struct store_conn *c, int64_t session_id,
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_SINGLE_TUPLE && rc == 0) {
             struct frame f;
-            frame_init(&f);
-            f.seq = (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
-            f.ts_us = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-            f.speed_mps = cell_f(res, 0, 2);
-            f.rpm = cell_f(res, 0, 3);
-            f.has_outgauge = !PQgetisnull(res, 0, 4);
-            f.gear = (int8_t)(f.has_outgauge ? atoi(PQgetvalue(res, 0, 4)) : 0);
-            f.g_force_x = cell_f(res, 0, 5);
-            f.g_force_y = cell_f(res, 0, 6);
-            f.has_motion = !PQgetisnull(res, 0, 5);
-            f.throttle = cell_f(res, 0, 7);
-            f.brake = cell_f(res, 0, 8);
-            f.clutch = cell_f(res, 0, 9);
-            f.fuel = cell_f(res, 0, 10);
-            f.engine_temp_c = cell_f(res, 0, 11);
-            f.oil_temp_c = cell_f(res, 0, 12);
-            f.oil_pressure_bar = cell_f(res, 0, 13);
-            f.turbo_bar = cell_f(res, 0, 14);
-            f.dash_lights = (uint32_t)strtoul(PQgetvalue(res, 0, 15), NULL, 10);
-            f.show_lights = (uint32_t)strtoul(PQgetvalue(res, 0, 16), NULL, 10);
-            f.flags = (uint16_t)strtoul(PQgetvalue(res, 0, 17), NULL, 10);
-            f.pos_m[0] = cell_f(res, 0, 18);
-            f.pos_m[1] = cell_f(res, 0, 19);
-            f.pos_m[2] = cell_f(res, 0, 20);
+            frame_from_row(res, 0, &f);
             if (fn(&f, arg) < 0)
                 rc = -1; /* keep reading to leave the connection clean */
         } else if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && rc == 0) {
@@ -247,4 +249,216 @@ int store_list_sessions_by_keys(struct store_conn *c, const uint64_t *keys, int 
         row_from(res, i, &rows[i]);
     PQclear(res);
     return n;
+}
+
+int store_delete_session(struct store_conn *c, const char *user, int64_t id, char **cause)
+{
+    char ids[24];
+    const char *params[2] = {user, ids};
+    PGresult *res;
+    int n;
+    snprintf(ids, sizeof ids, "%" PRId64, id);
+    res = pg_query(c->conn, PGRES_COMMAND_OK, "cannot delete the session",
+                   "DELETE FROM sessions s USING users u WHERE u.id = s.user_id AND "
+                   "($1::text IS NULL OR u.username = $1) AND s.id = $2::bigint",
+                   2, params, cause);
+    if (res == NULL)
+        return -1;
+    n = atoi(PQcmdTuples(res));
+    PQclear(res);
+    return n > 0;
+}
+
+int store_session_events_json(struct store_conn *c, int64_t id, struct buf *out, char **cause)
+{
+    char ids[24];
+    const char *params[1] = {ids};
+    PGresult *res;
+    snprintf(ids, sizeof ids, "%" PRId64, id);
+    res = pg_query(c->conn, PGRES_TUPLES_OK, "cannot read the events",
+                   "SELECT (extract(epoch FROM ts) * 1000000)::bigint, kind, detail FROM "
+                   "session_events WHERE session_id = $1::bigint ORDER BY ts",
+                   1, params, cause);
+    if (res == NULL)
+        return -1;
+    buf_addc(out, '[');
+    for (int i = 0; i < PQntuples(res); i++) {
+        char ts[40];
+        time_format_iso(strtoll(PQgetvalue(res, i, 0), NULL, 10), ts, sizeof ts);
+        buf_addf(out, "%s{\"ts\":\"%s\",\"kind\":", i ? "," : "", ts);
+        buf_add_json_str(out, PQgetvalue(res, i, 1), strlen(PQgetvalue(res, i, 1)));
+        buf_adds(out, ",\"detail\":");
+        buf_add_json_str(out, PQgetvalue(res, i, 2), strlen(PQgetvalue(res, i, 2)));
+        buf_addc(out, '}');
+    }
+    buf_addc(out, ']');
+    PQclear(res);
+    return 0;
+}
+
+/* Channels of the downsampled series, in the order of the SELECT below. */
+static const char *const series_channels[] = {"speed_mps", "rpm",       "throttle", "brake",
+                                              "clutch",    "g_force_x", "g_force_y", "gear"};
+#define NCHAN ((int)(sizeof series_channels / sizeof series_channels[0]))
+
+int store_session_series_json(struct store_conn *c, const struct session_row *row, int points,
+                              struct buf *out, char **cause)
+{
+    char ids[24], np[16], start[32], span[32], st[40];
+    const char *params[4] = {ids, np, start, span};
+    PGresult *res;
+    int n, r = 0;
+    int64_t span_us = (row->end_us ? row->end_us : row->start_us) - row->start_us;
+    double bucket_s;
+
+    if (row->a.frame_count > 0 && row->a.frame_count < points)
+        points = (int)row->a.frame_count;
+    if (points < 1)
+        points = 1;
+    /* Frames after end_time (open session) still land in the last bucket. */
+    if (span_us <= 0)
+        span_us = 1;
+    bucket_s = (double)span_us / 1e6 / points;
+    snprintf(ids, sizeof ids, "%" PRId64, row->id);
+    snprintf(np, sizeof np, "%d", points);
+    snprintf(start, sizeof start, "%" PRId64, row->start_us);
+    snprintf(span, sizeof span, "%" PRId64, span_us);
+    res = pg_query(
+        c->conn, PGRES_TUPLES_OK, "cannot read the series",
+        "SELECT b, min(abs(speed)), max(abs(speed)), min(rpm), max(rpm), min(throttle), "
+        "max(throttle), min(brake), max(brake), min(clutch), max(clutch), min(g_force_x), "
+        "max(g_force_x), min(g_force_y), max(g_force_y), min(gear), max(gear) FROM ("
+        "SELECT least(greatest(floor(((extract(epoch FROM ts) * 1000000)::bigint - $3::bigint)"
+        " * $2::int / $4::double precision), 0), $2::int - 1)::int AS b, * "
+        "FROM telemetry_frames WHERE session_id = $1::bigint) f GROUP BY b ORDER BY b",
+        4, params, cause);
+    if (res == NULL)
+        return -1;
+    n = PQntuples(res);
+    time_format_iso(row->start_us, st, sizeof st);
+    buf_addf(out, "{\"session_id\":%" PRId64 ",\"points\":%d,\"bucket_s\":", row->id, points);
+    buf_add_json_num(out, bucket_s, 9);
+    buf_addf(out, ",\"start_time\":\"%s\",\"t\":[", st);
+    for (int i = 0; i < points; i++) {
+        if (i)
+            buf_addc(out, ',');
+        buf_add_json_num(out, i * bucket_s, 9);
+    }
+    buf_addc(out, ']');
+    for (int ch = 0; ch < NCHAN; ch++) {
+        for (int mm = 0; mm < 2; mm++) {
+            int row_i = 0;
+            buf_addf(out, mm == 0 ? ",\"%s\":{\"min\":[" : "],\"max\":[", series_channels[ch]);
+            for (int i = 0; i < points; i++) {
+                if (i)
+                    buf_addc(out, ',');
+                while (row_i < n && atoi(PQgetvalue(res, row_i, 0)) < i)
+                    row_i++;
+                if (row_i < n && atoi(PQgetvalue(res, row_i, 0)) == i)
+                    buf_add_json_num(out, pg_num(res, row_i, 1 + 2 * ch + mm), 7);
+                else
+                    buf_adds(out, "null");
+            }
+        }
+        buf_adds(out, "]}");
+    }
+    buf_addc(out, '}');
+    PQclear(res);
+    return r;
+}
+
+const char store_export_header[] =
+    "seq,ts,ts_us,speed_mps,rpm,gear,throttle,brake,clutch,g_force_x,g_force_y,fuel,"
+    "engine_temp_c,oil_temp_c,turbo_bar,dash_lights\n";
+
+static void csv_num(struct buf *b, double v, int digits)
+{
+    if (isfinite(v))
+        buf_addf(b, "%.*g", digits, v);
+}
+
+void store_export_frame_csv(const struct frame *f, struct buf *b)
+{
+    char ts[40];
+    const float vals[] = {f->throttle,  f->brake, f->clutch,        f->g_force_x, f->g_force_y,
+                          f->fuel,      f->engine_temp_c, f->oil_temp_c, f->turbo_bar};
+    time_format_iso(f->ts_us, ts, sizeof ts);
+    buf_addf(b, "%u,%s,%lld,", f->seq, ts, (long long)f->ts_us);
+    csv_num(b, f->speed_mps, 9);
+    buf_addc(b, ',');
+    csv_num(b, f->rpm, 8);
+    buf_addc(b, ',');
+    if (f->has_outgauge)
+        buf_addf(b, "%d", f->gear);
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        buf_addc(b, ',');
+        csv_num(b, vals[i], 7);
+    }
+    if (f->has_outgauge)
+        buf_addf(b, ",%u\n", f->dash_lights);
+    else
+        buf_adds(b, ",\n");
+}
+
+struct store_export {
+    struct store_conn *c;
+    int header_done;
+    int done;
+};
+
+
+struct store_export *store_export_open(struct store_conn *c, int64_t id, char **cause)
+{
+    char ids[24];
+    const char *params[1] = {ids};
+    PGresult *res;
+    struct store_export *e;
+    snprintf(ids, sizeof ids, "%" PRId64, id);
+    if (pg_exec(c->conn, "BEGIN READ ONLY", cause) < 0)
+        return NULL;
+    res = pg_query(c->conn, PGRES_COMMAND_OK, "cannot read frames",
+                   "DECLARE export_cur NO SCROLL CURSOR FOR " FRAME_SELECT, 1, params, cause);
+    if (res == NULL) {
+        PQclear(PQexec(c->conn, "ROLLBACK"));
+        return NULL;
+    }
+    PQclear(res);
+    e = xcalloc(1, sizeof *e);
+    e->c = c;
+    return e;
+}
+
+int store_export_next(struct store_export *e, struct buf *out)
+{
+    PGresult *res;
+    int n;
+    if (!e->header_done) {
+        buf_adds(out, store_export_header);
+        e->header_done = 1;
+    }
+    if (e->done)
+        return 0;
+    res = PQexec(e->c->conn, "FETCH 1000 FROM export_cur");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        PQclear(res);
+        return -1;
+    }
+    n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        struct frame f;
+        frame_from_row(res, i, &f);
+        store_export_frame_csv(&f, out);
+    }
+    PQclear(res);
+    if (n < 1000)
+        e->done = 1;
+    return e->done ? 0 : 1;
+}
+
+void store_export_close(struct store_export *e)
+{
+    if (e == NULL)
+        return;
+    PQclear(PQexec(e->c->conn, "ROLLBACK"));
+    free(e);
 }

@@ -196,6 +196,16 @@ static void *writer_thread(void *arg)
     struct spool_pos pos = {0, 0};
     uint64_t boot_segment = spool_first_new_segment(r->spool);
 
+    /* Connect at once so that the status tells whether PostgreSQL is reachable. */
+    {
+        char *cause = NULL;
+        uint64_t f = 0, e = 0;
+        int up = pg_writer_write(r->writer, ops, 0, &f, &e, &cause) == 0;
+        pthread_mutex_lock(&r->mu);
+        r->db_up = up;
+        pthread_mutex_unlock(&r->mu);
+        free(cause);
+    }
     for (;;) {
         char *cause = NULL;
         uint64_t frames = 0, ended = 0;

@@ -95,4 +95,75 @@ int store_each_frame(struct store_conn *c, int64_t session_id,
 /* Appends the JSON object of a session (the keys of `sessions --json`). */
 void store_session_to_json(const struct session_row *row, struct buf *out);
 
+/* ---- connection pool for request threads (pool.c) ---- */
+struct store_pool;
+struct store_pool *store_pool_new(const char *dsn, int max_idle);
+void store_pool_free(struct store_pool *p);
+/* A connection for this thread's request; NULL with *cause when PostgreSQL is unreachable. */
+struct store_conn *store_pool_get(struct store_pool *p, char **cause);
+/* Returns it; a connection that failed is closed instead of kept. */
+void store_pool_put(struct store_pool *p, struct store_conn *c);
+/* 1 when the connection is healthy. */
+int store_conn_ok(struct store_conn *c);
+
+/* ---- users and source mapping (users.c) ---- */
+struct user_row {
+    int64_t id;
+    char username[FRAME_USER_LEN];
+    char *password_hash;   /* NULL: no password set */
+    char last_ip[48];      /* "" when never logged in */
+    char *fumbletron_token; /* NULL when unset */
+    int fumbletron_valid;
+    int64_t created_us;
+};
+void store_user_row_free(struct user_row *u);
+/* 1 found, 0 not found, -1 with *cause. */
+int store_user_get(struct store_conn *c, const char *name, struct user_row *u, char **cause);
+/* Adds a user (hash may be NULL).  0, or -1 with *cause (e.g. it exists). */
+int store_user_add(struct store_conn *c, const char *name, const char *hash, char **cause);
+/* Sets the password hash; 1 done, 0 no such user, -1 with *cause. */
+int store_user_set_password(struct store_conn *c, const char *name, const char *hash,
+                            char **cause);
+int store_user_set_fumbletron(struct store_conn *c, const char *name, const char *token,
+                              int valid, char **cause);
+int store_user_set_last_ip(struct store_conn *c, const char *name, const char *ip, char **cause);
+/* Deletes a user and everything they own; 1 done, 0 no such user, -1 with *cause. */
+int store_user_delete(struct store_conn *c, const char *name, char **cause);
+/* Lists users by name; returns the count (≤ max) or -1.  Free each with store_user_row_free. */
+int store_user_list(struct store_conn *c, struct user_row *rows, int max, char **cause);
+/* Maps a source network (CIDR or address) to a user; 0 or -1 with *cause. */
+int store_map_add(struct store_conn *c, const char *user, const char *cidr, char **cause);
+/* Removes a mapping; 1 done, 0 none, -1 with *cause. */
+int store_map_remove(struct store_conn *c, const char *cidr, char **cause);
+/* One line of the §3.6 table: explicit mappings first (most specific first), then last_ip. */
+struct source_map_entry {
+    char cidr[64];  /* "10.0.0.0/8", "127.0.0.2/32" */
+    char user[FRAME_USER_LEN];
+    int explicit_map; /* 1 from ingest_sources, 0 from users.last_ip */
+};
+/* Reads the table; returns the count (≤ max) or -1 with *cause. */
+int store_source_map_load(struct store_conn *c, struct source_map_entry *out, int max,
+                          char **cause);
+
+/* ---- session detail for the API (queries.c) ---- */
+/* Deletes a user's session; 1 done, 0 not found (or another user's), -1 with *cause. */
+int store_delete_session(struct store_conn *c, const char *user, int64_t id, char **cause);
+/* Appends [{"ts","kind","detail"}...] for a session.  0 or -1 with *cause. */
+int store_session_events_json(struct store_conn *c, int64_t id, struct buf *out, char **cause);
+/* Appends the downsampled series object of docs/PROTOCOL.md (min/max per time bucket).
+ * 0 or -1 with *cause. */
+int store_session_series_json(struct store_conn *c, const struct session_row *row, int points,
+                              struct buf *out, char **cause);
+/* Streams a session's frames as CSV in chunks: open, then read until it returns 0. */
+struct store_export;
+struct store_export *store_export_open(struct store_conn *c, int64_t id, char **cause);
+/* Appends up to ~1000 rows of CSV (the header first); returns 1 while more may come, 0 at the
+ * end, -1 on error. */
+int store_export_next(struct store_export *e, struct buf *out);
+void store_export_close(struct store_export *e);
+/* The CSV header of exports (also `sessions export`). */
+extern const char store_export_header[];
+/* Appends one frame as a CSV line (also `sessions export`). */
+void store_export_frame_csv(const struct frame *f, struct buf *out);
+
 #endif

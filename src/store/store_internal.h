@@ -8,6 +8,16 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+struct store_conn {
+    PGconn *conn;
+    struct store_conn *next; /* in a pool's idle list */
+};
+
+/* Runs a parameterised command; returns the result when its status is `want`, else NULL with
+ * *cause (and the result cleared). */
+PGresult *pg_query(PGconn *conn, ExecStatusType want, const char *what, const char *sql,
+                   int nparams, const char *const *params, char **cause);
+
 /* Connects with beamtel's defaults (application_name, connect_timeout) under the user's DSN. */
 PGconn *pg_connect(const char *dsn, char **cause);
 /* Runs a command that returns no rows; 0 or -1 with *cause. */

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/* url: server URLs (parsing, the canonical form a token is stored under), the diagnosis of a
+ * failed connection, and the bridge from libwebsockets' log into ours.  No lws service here. */
+#include "client.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+int client_url_parse(const char *url, struct client_url *u, char **cause)
+{
+    const char *p = url, *host, *hend, *slash;
+    size_t hlen;
+
+    memset(u, 0, sizeof *u);
+    if (url == NULL || *url == '\0') {
+        *cause = xstrdup("empty server URL");
+        return -1;
+    }
+    if (strncasecmp(p, "https://", 8) == 0) {
+        u->tls = 1;
+        p += 8;
+    } else if (strncasecmp(p, "http://", 7) == 0) {
+        p += 7;
+    } else if (strstr(p, "://") != NULL) {
+        *cause = xasprintf("unsupported server URL \"%s\": use http:// or https://", url);
+        return -1;
+    }
+    u->port = u->tls ? 443 : 80;
+    slash = strchr(p, '/');
+    if (slash == NULL)
+        slash = p + strlen(p);
+    if (*p == '[') { /* [v6]:port */
+        host = p + 1;
+        hend = memchr(host, ']', (size_t)(slash - host));
+        if (hend == NULL) {
+            *cause = xasprintf("bad server URL \"%s\": unterminated [", url);
+            return -1;
+        }
+        p = hend + 1;
+    } else {
+        host = p;
+        hend = memchr(p, ':', (size_t)(slash - p));
+        if (hend == NULL)
+            hend = slash;
+        p = hend;
+    }
+    hlen = (size_t)(hend - host);
+    if (hlen == 0 || hlen >= sizeof u->host) {
+        *cause = xasprintf("bad server URL \"%s\": no host", url);
+        return -1;
+    }
+    memcpy(u->host, host, hlen);
+    for (size_t i = 0; i < hlen; i++)
+        u->host[i] = (char)tolower((unsigned char)u->host[i]);
+    if (*p == ':') {
+        long port;
+        char tmp[16];
+        size_t n = (size_t)(slash - p - 1);
+        if (n == 0 || n >= sizeof tmp) {
+            *cause = xasprintf("bad server URL \"%s\": bad port", url);
+            return -1;
+        }
+        memcpy(tmp, p + 1, n);
+        tmp[n] = '\0';
+        if (parse_long(tmp, &port) < 0 || port < 1 || port > 65535) {
+            *cause = xasprintf("bad server URL \"%s\": bad port", url);
+            return -1;
+        }
+        u->port = (int)port;
+    } else if (p != slash) {
+        *cause = xasprintf("bad server URL \"%s\"", url);
+        return -1;
+    }
+    /* The prefix: everything after the authority without query, fragment or trailing '/'. */
+    hlen = strcspn(slash, "?#");
+    while (hlen > 0 && slash[hlen - 1] == '/')
+        hlen--;
+    if (hlen >= sizeof u->prefix) {
+        *cause = xasprintf("bad server URL \"%s\": path too long", url);
+        return -1;
+    }
+    memcpy(u->prefix, slash, hlen);
+    return 0;
+}
+
+char *client_url_canonical(const struct client_url *u)
+{
+    int v6 = strchr(u->host, ':') != NULL;
+    return xasprintf("%s://%s%s%s:%d%s", u->tls ? "https" : "http", v6 ? "[" : "", u->host,
+                     v6 ? "]" : "", u->port, u->prefix);
+}
+
+char *client_url_normalize(const char *url, char **cause)
+{
+    struct client_url u;
+    if (client_url_parse(url, &u, cause) < 0)
+        return NULL;
+    return client_url_canonical(&u);
+}
+
+/* One non-blocking connect with a deadline; 0 on success, else an errno value. */
+static int probe_connect(const struct addrinfo *ai, int timeout_ms)
+{
+    int fd, err = 0;
+    socklen_t len = sizeof err;
+    struct pollfd pfd;
+
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0)
+        return errno;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+        close(fd);
+        return 0;
+    }
+    if (errno != EINPROGRESS) {
+        err = errno;
+        close(fd);
+        return err;
+    }
+    pfd.fd = fd;
+    pfd.events = POLLOUT;
+    if (poll(&pfd, 1, timeout_ms) <= 0) {
+        close(fd);
+        return ETIMEDOUT;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    close(fd);
+    return err;
+}
+
+char *client_url_diagnose(const struct client_url *u, int timeout_ms)
+{
+    struct addrinfo hints, *res = NULL;
+    char port[8];
+    int rc, err = ETIMEDOUT;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(port, sizeof port, "%d", u->port);
+    rc = getaddrinfo(u->host, port, &hints, &res);
+    if (rc != 0)
+        return xasprintf("cannot resolve %s: %s", u->host, gai_strerror(rc));
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        err = probe_connect(ai, timeout_ms);
+        if (err == 0)
+            break;
+    }
+    freeaddrinfo(res);
+    if (err == 0)
+        return NULL;
+    if (err == ETIMEDOUT)
+        return xstrdup("timed out");
+    {
+        /* strerror() capitalises ("Connection refused"); messages continue a sentence. */
+        char *s = xstrdup(strerror(err));
+        s[0] = (char)tolower((unsigned char)s[0]);
+        return s;
+    }
+}
+
+static void lws_log_bridge(int level, const char *line)
+{
+    size_t n = strlen(line);
+    /* lws lines begin with a timestamp and a level tag and end in '\n'. */
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    if (level & (LLL_ERR | LLL_WARN))
+        log_debug("lws: %.*s", (int)n, line);
+}
+
+void client_lws_log_setup(void)
+{
+    lws_set_log_level(log_get_level() >= LOG_LVL_DEBUG ? (LLL_ERR | LLL_WARN) : 0,
+                      lws_log_bridge);
+}
