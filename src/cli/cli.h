@@ -12,6 +12,24 @@ int cmd_replay_main(int argc, char **argv);
 int cmd_record_main(int argc, char **argv);
 int cmd_simulate_main(int argc, char **argv);
 int cmd_db_main(int argc, char **argv);
+int cmd_login_main(int argc, char **argv);
+int cmd_stream_main(int argc, char **argv);
+int cmd_tui_main(int argc, char **argv);
+int cmd_user_main(int argc, char **argv);
+
+/* ---- cmd_login.c: the stored login, shared by login, stream, tui and sessions --server ---- */
+struct client_token;
+/* The server to use (--server, else the stored login's, else http://127.0.0.1:8080) in *server
+ * (caller frees) and the stored token for it in *t.  Returns an enum client_token_status
+ * (ABSENT when the stored login is for another server); ERROR sets *cause. */
+int cli_login_lookup(struct client_token *t, char **server, char **cause);
+/* Logs in with a password, stores the token, prints "logged in as NAME until TIME"; returns
+ * an exit code (errors are printed as "beamtel CMD: ..."). */
+int cli_login_with(const char *cmd, const char *server, const char *user, const char *password,
+                   struct client_token *t);
+/* The same after asking for the password on the terminal. */
+int cli_login_prompt(const char *cmd, const char *server, const char *user,
+                     struct client_token *t);
 
 /* Loads the configuration for one subcommand and handles --help; returns -1 when the caller
  * should return *rc (help printed or an error reported), else 0 with the positional args. */

@@ -33,31 +33,32 @@ int client_url_parse(const char *url, struct client_url *u, char **cause);
 char *client_url_canonical(const struct client_url *u);
 /* The canonical form of a URL given as text, or NULL (with *cause) when it does not parse. */
 char *client_url_normalize(const char *url, char **cause);
-/* Explains why a TCP connection to u failed, by resolving and connecting once more (blocking,
- * at most timeout_ms): "connection refused", "no route to host", "cannot resolve NAME: …",
- * "timed out".  Returns NULL when that attempt succeeds (the failure was above TCP).  The
- * caller frees the text. */
-char *client_url_diagnose(const struct client_url *u, int timeout_ms);
-/* Routes libwebsockets' own log lines into log_*() (tag "lws"), errors at debug level: the
- * client reports failures itself, in words the user can act on.  Idempotent. */
+/* Explains why a connection to u failed, in words for the user: resolves and connects once more
+ * (blocking, at most timeout_ms) to name the TCP failure ("connection refused", "no route to
+ * host", "cannot resolve NAME: …", "timed out"); when TCP works, the failure was TLS or HTTP
+ * and lws_reason (libwebsockets' text, may be NULL) says which.  The caller frees the text. */
+char *client_url_diagnose(const struct client_url *u, const char *lws_reason, int timeout_ms);
+/* Routes libwebsockets' own log lines into log_debug() (tag "lws"): the client reports
+ * failures itself, in words the user can act on.  Call it before each connection: it also
+ * forgets the last TLS error that client_url_diagnose() may quote. */
 void client_lws_log_setup(void);
 
 /* ---- HTTP (http.c) ---- */
 
 struct client_http_request {
-    const char *method;     /* "GET", "POST", "DELETE" */
-    const char *server;     /* server URL as given by the user */
-    const char *path;       /* "/api/auth/login" (appended to the URL's prefix) */
-    const char *token;      /* Authorization: Bearer; NULL for none */
-    const char *body;       /* JSON body; NULL for none */
-    int timeout_ms;         /* whole request; 0 means 15 s */
-    size_t max_body;        /* larger answers fail; 0 means 64 MiB */
+    const char *method; /* "GET", "POST", "DELETE" */
+    const char *server; /* server URL as given by the user */
+    const char *path;   /* "/api/auth/login" (appended to the URL's prefix) */
+    const char *token;  /* Authorization: Bearer; NULL for none */
+    const char *body;   /* JSON body; NULL for none */
+    int timeout_ms;     /* whole request; 0 means 15 s */
+    size_t max_body;    /* larger answers fail; 0 means 64 MiB */
 };
 
 struct client_http_response {
-    int status;             /* HTTP status */
-    struct buf body;        /* the whole body, NUL-terminated through buf_cstr() */
-    int retry_after_s;      /* Retry-After in seconds, or -1 */
+    int status;        /* HTTP status */
+    struct buf body;   /* the whole body, NUL-terminated through buf_cstr() */
+    int retry_after_s; /* Retry-After in seconds, or -1 */
 };
 
 /* Performs one request.  Returns 0 when an HTTP answer arrived (any status), filling *resp
@@ -74,7 +75,7 @@ char *client_http_error_text(const struct client_http_response *resp);
 
 /* One login: which server, as whom, the bearer token and its expiry. */
 struct client_token {
-    char *server;       /* canonical URL */
+    char *server; /* canonical URL */
     char *user;
     char *token;
     int64_t expires_us; /* µs since the epoch; 0 when unknown */
@@ -112,15 +113,15 @@ char *client_read_password(const char *prompt, char **cause);
 
 enum client_login_result {
     CLIENT_LOGIN_OK = 0,
-    CLIENT_LOGIN_DENIED,      /* 401: wrong user name or password (*cause) */
+    CLIENT_LOGIN_DENIED,       /* 401: wrong user name or password (*cause) */
     CLIENT_LOGIN_RATE_LIMITED, /* 429 (*cause says how long to wait) */
-    CLIENT_LOGIN_UNAVAILABLE, /* no answer from the server (*cause) */
-    CLIENT_LOGIN_FAILED,      /* any other answer (*cause) */
+    CLIENT_LOGIN_UNAVAILABLE,  /* no answer from the server (*cause) */
+    CLIENT_LOGIN_FAILED,       /* any other answer (*cause) */
 };
 /* POSTs /api/auth/login and fills *t (server canonical, user, token, expiry) on success.
  * Returns an enum client_login_result; *cause is set unless CLIENT_LOGIN_OK. */
-int client_login(const char *server, const char *user, const char *password,
-                 struct client_token *t, char **cause);
+int client_login(const char *server, const char *user, const char *password, struct client_token *t,
+                 char **cause);
 
 /* ---- the WebSocket stream and the event loop (ws.c) ---- */
 
@@ -166,16 +167,16 @@ struct client_ws_ops {
 #define CLIENT_WS_TIMERS 4
 
 struct client_ws_opts {
-    const char *server;        /* server URL; the stream is at PREFIX/ws */
-    const char *token;         /* sent as {"type":"auth","token":…} first */
-    int reconnect;             /* 1: retry with backoff after an error or a close, except 4401 */
-    int backoff_min_ms;        /* first retry delay (500) */
-    int backoff_max_ms;        /* cap of the doubling delay (10000) */
-    int connect_timeout_ms;    /* TCP + TLS + upgrade (10000) */
-    int hello_timeout_ms;      /* from upgrade to "hello" (10000) */
-    int idle_timeout_ms;       /* no message at all while authenticated: reconnect (0: off) */
-    int input_fd;              /* watched for input (e.g. 0 for the keyboard); -1 for none */
-    const int *signals;        /* blocked and delivered through on_signal; may be NULL */
+    const char *server;     /* server URL; the stream is at PREFIX/ws */
+    const char *token;      /* sent as {"type":"auth","token":…} first */
+    int reconnect;          /* 1: retry with backoff after an error or a close, except 4401 */
+    int backoff_min_ms;     /* first retry delay (500) */
+    int backoff_max_ms;     /* cap of the doubling delay (10000) */
+    int connect_timeout_ms; /* TCP + TLS + upgrade (10000) */
+    int hello_timeout_ms;   /* from upgrade to "hello" (10000) */
+    int idle_timeout_ms;    /* no message at all while authenticated: reconnect (0: off) */
+    int input_fd;           /* watched for input (e.g. 0 for the keyboard); -1 for none */
+    const int *signals;     /* blocked and delivered through on_signal; may be NULL */
     int nsignals;
 };
 

@@ -19,26 +19,25 @@ struct http_call {
     struct client_http_response *resp;
     struct client_url url;
     size_t max_body;
-    char *body_buf;       /* LWS_PRE + body, for lws_write() */
+    char *body_buf; /* LWS_PRE + body, for lws_write() */
     size_t body_len;
-    int done;             /* the loop may stop */
-    int got_status;       /* headers of an answer arrived */
-    int complete;         /* the whole body arrived */
-    char *error;          /* lws' connection error text, if any */
+    int done;       /* the loop may stop */
+    int got_status; /* headers of an answer arrived */
+    int complete;   /* the whole body arrived */
+    char *error;    /* lws' connection error text, if any */
     int too_big;
     int timed_out;
     lws_sorted_usec_list_t deadline;
     struct lws_context *ctx;
 };
 
-static int add_headers(struct lws *wsi, struct http_call *hc, unsigned char **p,
-                       unsigned char *end)
+static int add_headers(struct lws *wsi, struct http_call *hc, unsigned char **p, unsigned char *end)
 {
     char tmp[64];
     if (hc->req->token) {
         char *v = xasprintf("Bearer %s", hc->req->token);
-        int rc = lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
-                                              (unsigned char *)v, (int)strlen(v), p, end);
+        int rc = lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, (unsigned char *)v,
+                                              (int)strlen(v), p, end);
         explicit_bzero(v, strlen(v));
         free(v);
         if (rc)
@@ -52,8 +51,8 @@ static int add_headers(struct lws *wsi, struct http_call *hc, unsigned char **p,
     snprintf(tmp, sizeof tmp, "%zu", hc->body_len);
     if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
                                      (const unsigned char *)"application/json", 16, p, end) ||
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
-                                     (unsigned char *)tmp, (int)strlen(tmp), p, end))
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, (unsigned char *)tmp,
+                                     (int)strlen(tmp), p, end))
         return -1;
     lws_client_http_body_pending(wsi, 1);
     lws_callback_on_writable(wsi);
@@ -155,11 +154,8 @@ static char *failure_text(struct http_call *hc)
         why = xasprintf("no answer within %d s", (timeout_ms + 999) / 1000);
     else if (hc->got_status)
         why = xstrdup("the connection closed before the answer was complete");
-    else {
-        why = client_url_diagnose(&hc->url, 2000);
-        if (why == NULL) /* TCP works: TLS or HTTP failed; lws knows which */
-            why = xstrdup(hc->error ? hc->error : "the connection closed without an answer");
-    }
+    else
+        why = client_url_diagnose(&hc->url, hc->error, 2000);
     out = xasprintf("cannot connect to %s: %s", url, why);
     free(url);
     free(why);
@@ -205,10 +201,10 @@ int client_http(const struct client_http_request *req, struct client_http_respon
     }
 
     path = xasprintf("%s%s", hc.url.prefix, req->path);
-    host = (hc.url.port == (hc.url.tls ? 443 : 80))
-               ? xstrdup(hc.url.host)
-               : xasprintf(strchr(hc.url.host, ':') ? "[%s]:%d" : "%s:%d", hc.url.host,
-                           hc.url.port);
+    host =
+        (hc.url.port == (hc.url.tls ? 443 : 80))
+            ? xstrdup(hc.url.host)
+            : xasprintf(strchr(hc.url.host, ':') ? "[%s]:%d" : "%s:%d", hc.url.host, hc.url.port);
     memset(&ci, 0, sizeof ci);
     ci.context = hc.ctx;
     ci.address = hc.url.host;
@@ -277,14 +273,23 @@ char *client_http_error_text(const struct client_http_response *resp)
     if (out)
         return out;
     switch (resp->status) {
-    case 400: return xstrdup("bad request (HTTP 400)");
-    case 401: return xstrdup("unauthorized (HTTP 401)");
-    case 403: return xstrdup("forbidden (HTTP 403)");
-    case 404: return xstrdup("not found (HTTP 404)");
-    case 429: return xstrdup("too many requests (HTTP 429)");
-    case 500: return xstrdup("server error (HTTP 500)");
-    case 502: case 503: case 504:
+    case 400:
+        return xstrdup("bad request (HTTP 400)");
+    case 401:
+        return xstrdup("unauthorized (HTTP 401)");
+    case 403:
+        return xstrdup("forbidden (HTTP 403)");
+    case 404:
+        return xstrdup("not found (HTTP 404)");
+    case 429:
+        return xstrdup("too many requests (HTTP 429)");
+    case 500:
+        return xstrdup("server error (HTTP 500)");
+    case 502:
+    case 503:
+    case 504:
         return xasprintf("the server is unavailable (HTTP %d)", resp->status);
-    default: return xasprintf("unexpected answer (HTTP %d)", resp->status);
+    default:
+        return xasprintf("unexpected answer (HTTP %d)", resp->status);
     }
 }

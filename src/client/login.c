@@ -127,8 +127,8 @@ out:
     return rc;
 }
 
-int client_login(const char *server, const char *user, const char *password,
-                 struct client_token *t, char **cause)
+int client_login(const char *server, const char *user, const char *password, struct client_token *t,
+                 char **cause)
 {
     struct client_http_request req;
     struct client_http_response resp;
@@ -154,8 +154,8 @@ int client_login(const char *server, const char *user, const char *password,
         return CLIENT_LOGIN_UNAVAILABLE;
     }
     if (resp.status == 200) {
-        rc = parse_login_answer(&resp, canon, t, cause) == 0 ? CLIENT_LOGIN_OK
-                                                             : CLIENT_LOGIN_FAILED;
+        rc =
+            parse_login_answer(&resp, canon, t, cause) == 0 ? CLIENT_LOGIN_OK : CLIENT_LOGIN_FAILED;
         if (rc == CLIENT_LOGIN_OK && t->user == NULL)
             t->user = xstrdup(user);
     } else if (resp.status == 401) {

@@ -54,8 +54,9 @@ int client_parse_iso_time(const char *s, int64_t *us)
     int64_t frac_us = 0, scale = 100000;
     const char *p;
 
-    if (s == NULL || sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
-                            &n) != 6 || n == 0)
+    if (s == NULL ||
+        sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+        n == 0)
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
         return -1;
@@ -189,7 +190,7 @@ int client_token_load(const char *path, struct client_token *t, char **cause)
         if (client_jwt_expiry(t->token, &t->expires_us) < 0)
             t->expires_us = 0;
     rc = (t->expires_us != 0 && t->expires_us <= time_now_us()) ? CLIENT_TOKEN_EXPIRED
-                                                                 : CLIENT_TOKEN_VALID;
+                                                                : CLIENT_TOKEN_VALID;
 out:
     if (root) {
         cJSON *tok = cJSON_GetObjectItemCaseSensitive(root, "token");

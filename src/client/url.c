@@ -138,7 +138,25 @@ static int probe_connect(const struct addrinfo *ai, int timeout_ms)
     return err;
 }
 
-char *client_url_diagnose(const struct client_url *u, int timeout_ms)
+/* The last error libwebsockets logged, for above_tcp(): its connection-error texts are terse
+ * ("connect SSL err 1") while the log says why ("self-signed certificate"). */
+static char lws_last_error[256];
+
+/* The reason of a failure above TCP, from libwebsockets' text. */
+static char *above_tcp(const struct client_url *u, const char *lws_reason)
+{
+    const char *r = lws_reason && *lws_reason ? lws_reason : NULL;
+    if (lws_last_error[0] && (strstr(lws_last_error, "cert") || strstr(lws_last_error, "X509")))
+        return xasprintf("the server's TLS certificate was not accepted: %s", lws_last_error);
+    if (r && (strstr(r, "cert") || strstr(r, "X509")))
+        return xasprintf("the server's TLS certificate was not accepted: %s", r);
+    if (r && (strstr(r, "SSL") || strstr(r, "ssl") || strstr(r, "TLS") || strstr(r, "tls")))
+        return xstrdup(u->tls ? "the TLS handshake failed (does this port speak https?)"
+                              : "a TLS error on a plain http:// connection");
+    return xstrdup(r ? r : "the connection closed without an answer");
+}
+
+char *client_url_diagnose(const struct client_url *u, const char *lws_reason, int timeout_ms)
 {
     struct addrinfo hints, *res = NULL;
     char port[8];
@@ -158,7 +176,7 @@ char *client_url_diagnose(const struct client_url *u, int timeout_ms)
     }
     freeaddrinfo(res);
     if (err == 0)
-        return NULL;
+        return above_tcp(u, lws_reason);
     if (err == ETIMEDOUT)
         return xstrdup("timed out");
     {
@@ -172,15 +190,18 @@ char *client_url_diagnose(const struct client_url *u, int timeout_ms)
 static void lws_log_bridge(int level, const char *line)
 {
     size_t n = strlen(line);
-    /* lws lines begin with a timestamp and a level tag and end in '\n'. */
+    const char *p;
+    /* lws lines end in '\n'. */
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         n--;
-    if (level & (LLL_ERR | LLL_WARN))
-        log_debug("lws: %.*s", (int)n, line);
+    if ((level & LLL_ERR) && (p = strstr(line, "SSL error: ")) != NULL)
+        snprintf(lws_last_error, sizeof lws_last_error, "%.*s", (int)(n - (size_t)(p - line)),
+                 p + 11);
+    log_debug("lws: %.*s", (int)n, line);
 }
 
 void client_lws_log_setup(void)
 {
-    lws_set_log_level(log_get_level() >= LOG_LVL_DEBUG ? (LLL_ERR | LLL_WARN) : 0,
-                      lws_log_bridge);
+    lws_last_error[0] = '\0';
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
 }

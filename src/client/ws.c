@@ -2,11 +2,12 @@
 /* ws: the WebSocket stream client and the single-threaded event loop around it.
  *
  * One lws context is THE loop: lws_service() polls the WebSocket, the caller's input descriptor
- * (adopted as an lws RAW file), a signalfd for the listed signals (also a RAW file), and lws_sul
- * timers (connection deadlines, reconnection backoff, the caller's timers).  Debian's lws has no
- * SMP locks, so nothing here may be called from another thread, and lws_service() ignores its
- * timeout: it sleeps until a descriptor or the earliest sul is due.  Callbacks to the caller run
- * on the same thread; they may call client_ws_stop/timer/reauth, never client_ws_free. */
+ * (adopted as an lws RAW file), a signalfd for the listed signals and a timerfd for the caller's
+ * timers (RAW files too), and lws_sul timers for the connection's own deadlines and the
+ * reconnection backoff.  Debian's lws has no SMP locks, so nothing here may be called from
+ * another thread, and lws_service() ignores its timeout: it sleeps until a descriptor is ready or
+ * the earliest sul is due.  Callbacks to the caller run on the same thread; they may call
+ * client_ws_stop/timer/reauth, never client_ws_free. */
 #include "client.h"
 
 #include <cjson/cJSON.h>
@@ -18,22 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #define RX_MAX ((size_t)4 << 20) /* a message larger than this is dropped */
 #define CLOSE_GRACE_US 300000    /* time to send our close frame when stopping */
 
-struct ws_timer {
-    lws_sorted_usec_list_t sul;
-    struct client_ws *c;
-    int id;
-};
-
 /* What a RAW file wsi is watching (its opaque user data). */
+enum ws_fdkind { FD_INPUT, FD_SIGNAL, FD_TIMER };
 struct ws_fdwatch {
     struct client_ws *c;
-    int is_signal;
-    int fd;           /* the descriptor lws polls (a dup for input: lws closes it) */
+    enum ws_fdkind kind;
+    int fd; /* the descriptor lws polls (a dup for input: lws closes it) */
 };
 
 struct client_ws {
@@ -46,27 +43,30 @@ struct client_ws {
 
     struct lws_context *ctx;
     struct lws_vhost *vh;
-    struct lws *wsi;              /* the WebSocket; NULL between attempts */
+    struct lws *wsi; /* the WebSocket; NULL between attempts */
     enum client_ws_state state;
-    int attempt;                  /* consecutive attempts that did not reach hello */
+    int attempt; /* consecutive attempts that did not reach hello */
     int stop, closing;
-    int conn_ended;               /* the current attempt has been reported as ended */
-    int peer_close_code;          /* from the peer's close frame, 0 when none */
+    int conn_ended;      /* the current attempt has been reported as ended */
+    int peer_close_code; /* from the peer's close frame, 0 when none */
     char peer_close_reason[124];
-    char *kill_reason;            /* why we killed the connection ourselves */
-    struct buf rx;                /* message being reassembled */
-    int rx_dropping;              /* the current message is over RX_MAX */
-    char *tx;                     /* LWS_PRE + pending auth message */
+    char *kill_reason; /* why we killed the connection ourselves */
+    struct buf rx;     /* message being reassembled */
+    int rx_dropping;   /* the current message is over RX_MAX */
+    char *tx;          /* LWS_PRE + pending auth message */
     size_t tx_len;
-    int64_t last_rx_us;           /* monotonic */
+    int64_t last_rx_us; /* monotonic */
     uint32_t rng;
 
     lws_sorted_usec_list_t sul_retry, sul_watch, sul_stop;
-    struct ws_timer timers[CLIENT_WS_TIMERS];
+    /* The caller's timers run on a timerfd, not on lws_sul: lws 4.1 sleeps in whole
+     * milliseconds rounded down and then spins with poll(0) through the last one, which at
+     * 30 redraws a second costs more than the drawing. */
+    int64_t timer_due_us[CLIENT_WS_TIMERS]; /* monotonic; 0 = not armed */
 
-    struct ws_fdwatch input, sig;
-    int input_caller_fd;          /* the caller's input descriptor */
-    int input_flags;              /* its F_GETFL before adoption (restored) */
+    struct ws_fdwatch input, sig, timer;
+    int input_caller_fd; /* the caller's input descriptor */
+    int input_flags;     /* its F_GETFL before adoption (restored) */
     sigset_t sigset, oldmask;
     int have_sigs;
 };
@@ -85,17 +85,14 @@ const char *client_ws_state_name(enum client_ws_state s)
     return (unsigned)s < BT_ARRAY_LEN(state_names) ? state_names[s] : "?";
 }
 
-const char *client_ws_server(const struct client_ws *c)
-{
-    return c->canon;
-}
+const char *client_ws_server(const struct client_ws *c) { return c->canon; }
 
 static void emit(struct client_ws *c, enum client_ws_state st, int code, const char *reason,
                  int64_t retry_us)
 {
     struct client_ws_event ev = {st, code, reason, c->attempt, retry_us};
     c->state = st;
-    if (c->ops.on_state)
+    if (c->ops.on_state && !c->stop) /* after a stop the caller hears nothing more */
         c->ops.on_state(&ev, c->arg);
 }
 
@@ -191,6 +188,7 @@ static void connect_now(struct client_ws *c)
     emit(c, CLIENT_WS_CONNECTING, 0, NULL, 0);
     if (c->stop)
         return;
+    client_lws_log_setup();
     memset(&ci, 0, sizeof ci);
     ci.context = c->ctx;
     ci.vhost = c->vh;
@@ -223,9 +221,7 @@ static char *connect_failure(struct client_ws *c, struct lws *wsi, const char *l
     else if (lws_reason && strstr(lws_reason, "timeout"))
         why = xstrdup("timed out");
     else
-        why = client_url_diagnose(&c->url, 500);
-    if (why == NULL)
-        why = xstrdup(lws_reason && *lws_reason ? lws_reason : "connection failed");
+        why = client_url_diagnose(&c->url, lws_reason, 500);
     out = xasprintf("cannot connect to %s: %s", c->canon, why);
     free(why);
     return out;
@@ -325,7 +321,10 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             size_t rl = len - 2 < sizeof c->peer_close_reason - 1 ? len - 2
                                                                   : sizeof c->peer_close_reason - 1;
             c->peer_close_code = (p[0] << 8) | p[1];
-            memcpy(c->peer_close_reason, p + 2, rl);
+            /* The peer's text reaches a terminal: no control characters. */
+            for (size_t i = 0; i < rl; i++)
+                c->peer_close_reason[i] =
+                    p[2 + i] < 0x20 || p[2 + i] == 0x7f ? '?' : (char)p[2 + i];
             c->peer_close_reason[rl] = '\0';
         } else {
             c->peer_close_code = 1005; /* no status */
@@ -355,26 +354,62 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+static void timers_arm(struct client_ws *c)
+{
+    struct itimerspec its;
+    int64_t next = 0;
+    memset(&its, 0, sizeof its);
+    for (int i = 0; i < CLIENT_WS_TIMERS; i++)
+        if (c->timer_due_us[i] && (next == 0 || c->timer_due_us[i] < next))
+            next = c->timer_due_us[i];
+    if (next) { /* absolute CLOCK_MONOTONIC, the clock of time_mono_us() */
+        its.it_value.tv_sec = next / 1000000;
+        its.it_value.tv_nsec = (long)(next % 1000000) * 1000;
+    }
+    if (c->timer.fd >= 0)
+        timerfd_settime(c->timer.fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void timers_fire(struct client_ws *c)
+{
+    uint64_t n;
+    int64_t now = time_mono_us();
+    while (read(c->timer.fd, &n, sizeof n) == (ssize_t)sizeof n)
+        ;
+    for (int i = 0; i < CLIENT_WS_TIMERS && !c->stop; i++)
+        if (c->timer_due_us[i] && c->timer_due_us[i] <= now) {
+            c->timer_due_us[i] = 0;
+            if (c->ops.on_timer)
+                c->ops.on_timer(i, c->arg);
+        }
+    timers_arm(c);
+}
+
 static int raw_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                   size_t len)
 {
     struct ws_fdwatch *w = lws_get_opaque_user_data(wsi);
+    (void)user;
+    (void)in;
+    (void)len;
     if (w == NULL)
         return 0;
     switch (reason) {
     case LWS_CALLBACK_RAW_RX_FILE:
-        if (w->is_signal) {
+        if (w->kind == FD_SIGNAL) {
             struct signalfd_siginfo si;
             while (read(w->fd, &si, sizeof si) == (ssize_t)sizeof si)
-                if (w->c->ops.on_signal)
+                if (w->c->ops.on_signal && !w->c->stop)
                     w->c->ops.on_signal((int)si.ssi_signo, w->c->arg);
-        } else if (w->c->ops.on_input) {
+        } else if (w->kind == FD_TIMER) {
+            timers_fire(w->c);
+        } else if (w->c->ops.on_input && !w->c->stop) {
             w->c->ops.on_input(w->c->arg);
         }
         return 0;
     case LWS_CALLBACK_RAW_CLOSE_FILE:
         /* Hang-up of the input (terminal gone): let the caller read the end of file. */
-        if (!w->is_signal && w->c->ops.on_input && !w->c->stop)
+        if (w->kind == FD_INPUT && w->c->ops.on_input && !w->c->stop)
             w->c->ops.on_input(w->c->arg);
         w->fd = -1;
         return 0;
@@ -389,30 +424,21 @@ static const struct lws_protocols ws_protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-static void on_user_timer(lws_sorted_usec_list_t *sul)
-{
-    struct ws_timer *t = lws_container_of(sul, struct ws_timer, sul);
-    if (t->c->ops.on_timer && !t->c->stop)
-        t->c->ops.on_timer(t->id, t->c->arg);
-}
-
 void client_ws_timer(struct client_ws *c, int id, int64_t delay_us)
 {
     if (id < 0 || id >= CLIENT_WS_TIMERS)
         return;
-    if (delay_us < 0)
-        lws_sul_cancel(&c->timers[id].sul);
-    else
-        lws_sul_schedule(c->ctx, 0, &c->timers[id].sul, on_user_timer,
-                         delay_us > 0 ? delay_us : 1);
+    c->timer_due_us[id] = delay_us < 0 ? 0 : time_mono_us() + (delay_us > 0 ? delay_us : 1);
+    timers_arm(c);
 }
 
-static int adopt(struct client_ws *c, struct ws_fdwatch *w, int fd, int is_signal, char **cause)
+static int adopt(struct client_ws *c, struct ws_fdwatch *w, int fd, enum ws_fdkind kind,
+                 char **cause)
 {
     lws_sock_file_fd_type u;
     struct lws *wsi;
     w->c = c;
-    w->is_signal = is_signal;
+    w->kind = kind;
     w->fd = fd;
     u.filefd = fd;
     wsi = lws_adopt_descriptor_vhost(c->vh, LWS_ADOPT_RAW_FILE_DESC, u, "beamtel-raw", NULL);
@@ -446,22 +472,18 @@ struct client_ws *client_ws_new(const struct client_ws_opts *opts, const struct 
 
     c->ops = *ops;
     c->arg = arg;
-    c->input.fd = c->sig.fd = -1;
+    c->input.fd = c->sig.fd = c->timer.fd = -1;
     c->input_flags = -1;
     c->rng = (uint32_t)time_mono_us() | 1u;
     apply_opts(c, opts);
-    for (int i = 0; i < CLIENT_WS_TIMERS; i++) {
-        c->timers[i].c = c;
-        c->timers[i].id = i;
-    }
     if (client_url_parse(opts->server, &c->url, cause) < 0)
         goto fail;
     c->canon = client_url_canonical(&c->url);
     c->path = xasprintf("%s/ws", c->url.prefix);
-    c->host = (c->url.port == (c->url.tls ? 443 : 80))
-                  ? xstrdup(c->url.host)
-                  : xasprintf(strchr(c->url.host, ':') ? "[%s]:%d" : "%s:%d", c->url.host,
-                              c->url.port);
+    c->host =
+        (c->url.port == (c->url.tls ? 443 : 80))
+            ? xstrdup(c->url.host)
+            : xasprintf(strchr(c->url.host, ':') ? "[%s]:%d" : "%s:%d", c->url.host, c->url.port);
     c->token = xstrdup(opts->token ? opts->token : "");
 
     /* Block the signals before lws exists so that none is delivered the old way. */
@@ -498,7 +520,16 @@ struct client_ws *client_ws_new(const struct client_ws_opts *opts, const struct 
             *cause = xasprintf("signalfd: %s", strerror(errno));
             goto fail;
         }
-        if (adopt(c, &c->sig, sfd, 1, cause) < 0)
+        if (adopt(c, &c->sig, sfd, FD_SIGNAL, cause) < 0)
+            goto fail;
+    }
+    {
+        int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (tfd < 0) {
+            *cause = xasprintf("timerfd: %s", strerror(errno));
+            goto fail;
+        }
+        if (adopt(c, &c->timer, tfd, FD_TIMER, cause) < 0)
             goto fail;
     }
     if (opts->input_fd >= 0) {
@@ -510,7 +541,7 @@ struct client_ws *client_ws_new(const struct client_ws_opts *opts, const struct 
         }
         c->input_caller_fd = opts->input_fd;
         c->input_flags = fcntl(fd, F_GETFL);
-        if (adopt(c, &c->input, fd, 0, cause) < 0)
+        if (adopt(c, &c->input, fd, FD_INPUT, cause) < 0)
             goto fail;
     }
     c->state = CLIENT_WS_WAITING;
@@ -573,8 +604,6 @@ void client_ws_free(struct client_ws *c)
         lws_sul_cancel(&c->sul_retry);
         lws_sul_cancel(&c->sul_watch);
         lws_sul_cancel(&c->sul_stop);
-        for (int i = 0; i < CLIENT_WS_TIMERS; i++)
-            lws_sul_cancel(&c->timers[i].sul);
         /* No more callbacks to the caller while lws tears the connections down. */
         memset(&c->ops, 0, sizeof c->ops);
         lws_context_destroy(c->ctx);

@@ -111,7 +111,7 @@ const struct opt_def config_options[] = {
      CMD_LOGIN | CMD_STREAM | CMD_TUI | CMD_SESSIONS,
      "URL of a beamtel serve (default: the one of the stored login, else "
      "http://127.0.0.1:8080); sessions reads PostgreSQL unless it is given"},
-    {"user", 0, OPT_STRING, "NAME", NULL, 0, 0, NULL, OPTF_CLI, CMD_LOGIN,
+    {"user", 0, OPT_STRING, "NAME", NULL, 0, 0, NULL, OPTF_CLI, CMD_LOGIN | CMD_TUI,
      "user name (default: the stored login's, else local)"},
     {"password-file", 0, OPT_STRING, "FILE", NULL, 0, 0, NULL, OPTF_CLI, CMD_LOGIN | CMD_USER,
      "read the password from FILE instead of asking"},
@@ -130,6 +130,8 @@ const struct opt_def config_options[] = {
     {"csv", 0, OPT_FLAG, NULL, NULL, 0, 0, NULL, OPTF_CLI, CMD_SESSIONS, "print CSV"},
     {"units", 0, OPT_ENUM, "UNITS", "metric", 0, 0, "metric|imperial", 0, CMD_SESSIONS | CMD_TUI,
      "units of the readable report and the gauges"},
+    {"ascii", 0, OPT_FLAG, NULL, NULL, 0, 0, NULL, 0, CMD_TUI,
+     "draw with ASCII only (default: UTF-8 when the locale uses it)"},
     {NULL, 0, 0, NULL, NULL, 0, 0, NULL, 0, 0, NULL},
 };
 /* clang-format on */

@@ -210,6 +210,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
     struct stream *s = lws_container_of(sul, struct stream, sul_tick);
     int64_t now_us = time_now_us(), mono = time_mono_us();
     int do_status = ++s->ticks % STATUS_EVERY_TICKS == 0;
+    log_debug("stream: tick %d at %lld", s->ticks, (long long)time_mono_us());
     for (struct client *c = s->clients; c; c = c->next) {
         if (!c->authed || c->close_code)
             continue;

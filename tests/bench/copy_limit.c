@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* copy_limit: the benchmark's yardstick.  Writes N rows into telemetry_frames exactly as the
- * recorder lays them out (the same 22 columns, binary COPY, an OutGauge-only frame at 20 m/s)
- * in batches of B rows, each batch one COPY in its own transaction, under real session rows;
- * nothing else (no decode, no queue, no session update).  Prints one JSON line with rows/s.
+ * recorder lays them out (the same 22 columns, binary COPY, an OutGauge-only frame at 20 m/s) in
+ * batches of B rows, each batch one COPY in its own transaction, under real session rows; nothing
+ * else (no decode, no queue, no session update).  Prints one JSON line with rows/s.
  *
  *   copy_limit --db DSN [--rows 2000000] [--batch 1000] [--sessions 1] [--table NAME]
+ *              [--update-sessions]
  *
  * --table writes into another table of the same shape (run.sh uses a copy without the foreign
  * key to sessions, to show what that key costs); the session rows are still created.
+ * --update-sessions also updates every session row once per batch in the batch's transaction, as
+ * serve's recorder does with the running analytics (for the analysis).
  *
  * Not part of beamtel: built by tests/bench/run.sh with `cc -O2 ... -lpq`. */
 #define _GNU_SOURCE
@@ -77,10 +80,13 @@ static void field_f32(struct out *o, float f)
     put_i32(o, (int32_t)u);
 }
 
-static void field_null(struct out *o) { put_i32(o, -1); }
+static void field_null(struct out *o)
+{
+    put_i32(o, -1);
+}
 
-/* One row as serve's recorder writes an OutGauge-only frame (no MotionSim: g-forces and
- * position are NULL). */
+/* One row as serve's recorder writes an OutGauge-only frame (no MotionSim: g-forces and position
+ * are NULL). */
 static void row(struct out *o, int64_t session_id, int32_t seq, int64_t ts_us)
 {
     put_i16(o, NCOLS);
@@ -144,8 +150,8 @@ static int64_t new_session(PGconn *c, int64_t start_us, long i)
     const char *params[2] = {key, start};
     PGresult *r;
     int64_t id;
-    snprintf(key, sizeof key, "%" PRId64, (int64_t)(((uint64_t)start_us << 12) + (uint64_t)i) &
-                                              INT64_MAX);
+    snprintf(key, sizeof key, "%" PRId64,
+             (int64_t)(((uint64_t)start_us << 12) + (uint64_t)i) & INT64_MAX);
     snprintf(start, sizeof start, "%" PRId64, start_us);
     r = PQexecParams(c,
                      "INSERT INTO sessions (session_key, user_id, car_name, source, start_time) "
@@ -159,12 +165,33 @@ static int64_t new_session(PGconn *c, int64_t start_us, long i)
     return id;
 }
 
+/* What serve's recorder does per session and batch: the running analytics, as text. */
+static void update_session(PGconn *c, int64_t id, int32_t n)
+{
+    char v[4][40];
+    const char *params[4] = {v[0], v[1], v[2], v[3]};
+    PGresult *r;
+    snprintf(v[0], sizeof v[0], "%" PRId64, id);
+    snprintf(v[1], sizeof v[1], "%d", n);
+    snprintf(v[2], sizeof v[2], "%.17g", n * 0.2);
+    snprintf(v[3], sizeof v[3], "%.17g", n * 0.01);
+    r = PQexecParams(c,
+                     "UPDATE sessions SET frame_count = $2, distance_m = $3, moving_time_s = $4,"
+                     " top_speed_mps = 20, avg_speed_mps = 20, max_rpm = 4200, closed = false"
+                     " WHERE id = $1",
+                     4, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        die_pg(c, r, "update a session");
+    PQclear(r);
+}
+
 int main(int argc, char **argv)
 {
     static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
     const char *dsn = NULL, *table = "telemetry_frames";
     char copy_sql[512];
     long rows = 2000000, batch = 1000, nsess = 1;
+    int update_sessions = 0;
     int64_t ids[MAX_SESSIONS];
     int32_t seq[MAX_SESSIONS] = {0};
     struct out o = {0};
@@ -174,7 +201,14 @@ int main(int argc, char **argv)
     long done = 0, batches = 0;
     uint16_t trailer = htons(0xffff);
 
-    for (int i = 1; i + 1 < argc; i += 2) {
+    for (int i = 1; i < argc; i += 2) {
+        if (strcmp(argv[i], "--update-sessions") == 0) {
+            update_sessions = 1;
+            i--;
+            continue;
+        }
+        if (i + 1 >= argc)
+            break;
         if (strcmp(argv[i], "--db") == 0)
             dsn = argv[i + 1];
         else if (strcmp(argv[i], "--rows") == 0)
@@ -190,7 +224,7 @@ int main(int argc, char **argv)
     }
     if (dsn == NULL || rows < 1 || batch < 1 || nsess < 1 || nsess > MAX_SESSIONS) {
         fprintf(stderr, "usage: copy_limit --db DSN [--rows N] [--batch B] [--sessions S] "
-                        "[--table NAME]\n");
+                        "[--table NAME] [--update-sessions]\n");
         return 2;
     }
     c = PQconnectdb(dsn);
@@ -231,13 +265,16 @@ int main(int argc, char **argv)
         PQclear(r);
         while ((r = PQgetResult(c)) != NULL)
             PQclear(r);
+        if (update_sessions)
+            for (long k = 0; k < nsess; k++)
+                update_session(c, ids[k], seq[k]);
         exec_ok(c, "COMMIT");
         batches++;
     }
     t1 = mono_s();
-    printf("{\"table\":\"%s\",\"rows\":%ld,\"batch\":%ld,\"sessions\":%ld,\"batches\":%ld,\"elapsed_s\":%.3f,"
-           "\"rows_per_s\":%.0f}\n",
-           table, done, batch, nsess, batches, t1 - t0, (double)done / (t1 - t0));
+    printf("{\"table\":\"%s\",\"update_sessions\":%d,\"rows\":%ld,\"batch\":%ld,"
+           "\"sessions\":%ld,\"batches\":%ld,\"elapsed_s\":%.3f,\"rows_per_s\":%.0f}\n",
+           table, update_sessions, done, batch, nsess, batches, t1 - t0, (double)done / (t1 - t0));
     free(o.p);
     PQfinish(c);
     return 0;

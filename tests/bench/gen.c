@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,24 +64,25 @@ static void put_f32(uint8_t *p, float f)
 static void build_outgauge(uint8_t out[OG_LEN], int32_t id)
 {
     memset(out, 0, OG_LEN);
-    put_u32(out + 0, 0);           /* time: BeamNG sends 0 */
-    memcpy(out + 4, "beam", 4);    /* car, no NUL */
-    put_u16(out + 8, 0xC000);      /* OG_KM | OG_BAR */
-    out[10] = 4;                   /* gear byte: 0 R, 1 N, 2 1st … 4 = 3rd */
-    out[11] = 0;                   /* plid */
-    put_f32(out + 12, 20.0f);      /* speed m/s */
-    put_f32(out + 16, 4200.0f);    /* rpm */
-    put_f32(out + 20, 0.4f);       /* turbo bar */
-    put_f32(out + 24, 92.0f);      /* engine temperature °C */
-    put_f32(out + 28, 0.6f);       /* fuel 0..1 */
-    put_f32(out + 32, 3.1f);       /* oil pressure */
-    put_f32(out + 36, 98.0f);      /* oil temperature °C */
-    put_u32(out + 40, (1u << 1) | (1u << 2) | (1u << 10) | (1u << 12)); /* lights available */
-    put_u32(out + 44, 1u << 12);   /* low beam lit */
-    put_f32(out + 48, 0.55f);      /* throttle */
-    put_f32(out + 52, 0.0f);       /* brake */
-    put_f32(out + 56, 0.0f);       /* clutch */
-    memcpy(out + 60, "72 km/h", 7); /* display1 */
+    put_u32(out + 0, 0);        /* time: BeamNG sends 0 */
+    memcpy(out + 4, "beam", 4); /* car, no NUL */
+    put_u16(out + 8, 0xC000);   /* OG_KM | OG_BAR */
+    out[10] = 4;                /* gear byte: 0 R, 1 N, 2 1st … 4 = 3rd */
+    out[11] = 0;                /* plid */
+    put_f32(out + 12, 20.0f);   /* speed m/s */
+    put_f32(out + 16, 4200.0f); /* rpm */
+    put_f32(out + 20, 0.4f);    /* turbo bar */
+    put_f32(out + 24, 92.0f);   /* engine temperature °C */
+    put_f32(out + 28, 0.6f);    /* fuel 0..1 */
+    put_f32(out + 32, 3.1f);    /* oil pressure */
+    put_f32(out + 36, 98.0f);   /* oil temperature °C */
+    /* lights available: full beam, handbrake, ABS, low beam; lit: low beam */
+    put_u32(out + 40, (1u << 1) | (1u << 2) | (1u << 10) | (1u << 12));
+    put_u32(out + 44, 1u << 12);
+    put_f32(out + 48, 0.55f);       /* throttle */
+    put_f32(out + 52, 0.0f);        /* brake */
+    put_f32(out + 56, 0.0f);        /* clutch */
+    memcpy(out + 60, "72 km/h", 7); /* display1; display2 empty */
     put_u32(out + 92, (uint32_t)id);
 }
 
@@ -172,7 +174,7 @@ int main(int argc, char **argv)
     }
 
     total = (uint64_t)llround(rate * duration);
-    /* Wake about once a millisecond at high rates, once per datagram at low rates. */
+    /* Wake about once a millisecond, for at least one datagram and at most one batch. */
     uint64_t wake_every = (uint64_t)(rate / 1000.0);
     if (wake_every < 1)
         wake_every = 1;
@@ -222,12 +224,17 @@ int main(int argc, char **argv)
     t_end = mono_ns();
     {
         double el = (double)(t_end - t0) / 1e9;
-        printf("{\"sent\":%llu,\"failed\":%llu,\"target_rate\":%.0f,\"sources\":%ld,\"elapsed_s\":%.3f,"
-               "\"achieved_rate\":%.0f,\"max_behind_ms\":%.1f,\"sendmmsg_calls\":%llu,"
-               "\"send_errors\":%llu}\n",
-               (unsigned long long)(sent - failed), (unsigned long long)failed, rate, nsrc, el, (double)(sent - failed) / el,
-               (double)max_behind_ns / 1e6, (unsigned long long)calls,
-               (unsigned long long)send_errors);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                     (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+        printf("{\"sent\":%llu,\"failed\":%llu,\"target_rate\":%.0f,\"sources\":%ld,"
+               "\"elapsed_s\":%.3f,\"achieved_rate\":%.0f,\"max_behind_ms\":%.1f,\"sendmmsg_"
+               "calls\":%llu,"
+               "\"send_errors\":%llu,\"cpu_s\":%.2f}\n",
+               (unsigned long long)(sent - failed), (unsigned long long)failed, rate, nsrc, el,
+               (double)(sent - failed) / el, (double)max_behind_ns / 1e6, (unsigned long long)calls,
+               (unsigned long long)send_errors, cpu);
     }
     for (long i = 0; i < nsrc; i++)
         close(fds[i]);

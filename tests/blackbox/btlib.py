@@ -506,3 +506,140 @@ def reasons(**nonzero):
     d = {r: 0 for r in REJECT_REASONS}
     d.update(nonzero)
     return d
+
+
+# ---- HTTP and WebSocket (stdlib only) ----
+
+import base64 as _b64
+import hashlib as _hashlib
+import http.client as _http
+import os as _os
+import select as _select
+import socket as _socket
+import struct as _struct
+
+
+def http_request(port, method, path, body=None, token=None, headers=None, raw_body=None,
+                 timeout=10.0):
+    """One HTTP request to 127.0.0.1:port; returns (status, headers dict, body bytes)."""
+    conn = _http.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    h = dict(headers or {})
+    data = raw_body
+    if body is not None:
+        data = json.dumps(body).encode()
+        h.setdefault("Content-Type", "application/json")
+    if token:
+        h["Authorization"] = "Bearer " + token
+    conn.request(method, path, body=data, headers=h)
+    r = conn.getresponse()
+    out = r.read()
+    hdrs = {k.lower(): v for k, v in r.getheaders()}
+    conn.close()
+    return r.status, hdrs, out
+
+
+def http_json(port, method, path, body=None, token=None):
+    status, _, data = http_request(port, method, path, body=body, token=token)
+    return status, (json.loads(data) if data else None)
+
+
+def login(port, user, password):
+    status, doc = http_json(port, "POST", "/api/auth/login",
+                            {"username": user, "password": password})
+    if status != 200:
+        raise AssertionError(f"login {user}: {status} {doc}")
+    return doc["token"]
+
+
+class WsClient:
+    """A minimal RFC 6455 client: text frames, close frames with codes, masking."""
+
+    def __init__(self, port, path="/ws", timeout=10.0):
+        self.sock = _socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        key = _b64.b64encode(_os.urandom(16)).decode()
+        req = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n")
+        self.sock.sendall(req.encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("closed during the handshake")
+            head += chunk
+        head, self.buf = head.split(b"\r\n\r\n", 1)
+        status_line = head.split(b"\r\n")[0]
+        if b" 101 " not in status_line:
+            raise ConnectionError(f"handshake refused: {status_line!r}")
+        accept = _b64.b64encode(_hashlib.sha1(
+            (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+        if accept.encode() not in head:
+            raise ConnectionError("bad Sec-WebSocket-Accept")
+        self.close_code = None
+        self.close_reason = None
+
+    def send_text(self, text):
+        payload = text.encode()
+        mask = _os.urandom(4)
+        n = len(payload)
+        if n < 126:
+            hdr = _struct.pack("!BB", 0x81, 0x80 | n)
+        elif n < 65536:
+            hdr = _struct.pack("!BBH", 0x81, 0x80 | 126, n)
+        else:
+            hdr = _struct.pack("!BBQ", 0x81, 0x80 | 127, n)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(hdr + mask + masked)
+
+    def send_json(self, obj):
+        self.send_text(json.dumps(obj))
+
+    def _read_exact(self, n, deadline):
+        while len(self.buf) < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            r, _, _ = _select.select([self.sock], [], [], left)
+            if not r:
+                raise TimeoutError
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def recv(self, timeout=5.0):
+        """Next text message as a str; None once a close frame arrived (see close_code);
+        raises TimeoutError when nothing comes in time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            b0, b1 = self._read_exact(2, deadline)
+            op = b0 & 0x0F
+            n = b1 & 0x7F
+            if n == 126:
+                n = _struct.unpack("!H", self._read_exact(2, deadline))[0]
+            elif n == 127:
+                n = _struct.unpack("!Q", self._read_exact(8, deadline))[0]
+            payload = self._read_exact(n, deadline)
+            if op == 0x8:
+                if len(payload) >= 2:
+                    self.close_code = _struct.unpack("!H", payload[:2])[0]
+                    self.close_reason = payload[2:].decode(errors="replace")
+                else:
+                    self.close_code = 1005
+                return None
+            if op == 0x9:  # ping
+                continue
+            if op in (0x1, 0x0):
+                return payload.decode()
+
+    def recv_json(self, timeout=5.0):
+        m = self.recv(timeout)
+        return None if m is None else json.loads(m)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
