@@ -104,26 +104,6 @@ static int authenticate(struct http *h, struct MHD_Connection *conn, char *user,
     return 0;
 }
 
-static void user_json(const struct user_row *u, struct buf *b)
-{
-    char created[40];
-    time_format_iso(u->created_us, created, sizeof created);
-    buf_addf(b, "{\"id\":%" PRId64 ",\"username\":", u->id);
-    buf_add_json_str(b, u->username, strlen(u->username));
-    buf_adds(b, ",\"last_ip\":");
-    if (u->last_ip[0])
-        buf_add_json_str(b, u->last_ip, strlen(u->last_ip));
-    else
-        buf_adds(b, "null");
-    buf_addf(b, ",\"created_at\":\"%s\",\"fumbletron\":{\"token\":", created);
-    if (u->fumbletron_token)
-        buf_add_json_str(b, u->fumbletron_token, strlen(u->fumbletron_token));
-    else
-        buf_adds(b, "null");
-    buf_addf(b, ",\"valid\":%s,\"badge\":\"%s\"}}", u->fumbletron_valid ? "true" : "false",
-             fumbletron_badge(u->fumbletron_valid));
-}
-
 /* Parses a positive decimal id; 0 when malformed. */
 static int64_t parse_id(const char *s, size_t len)
 {
@@ -253,7 +233,7 @@ static enum MHD_Result h_login(struct http *h, struct MHD_Connection *conn, stru
              (long long)(now + h->opts.token_lifetime_s));
     {
         struct buf uj = {0};
-        user_json(&u, &uj);
+        store_user_to_json(&u, &uj);
         buf_adds(&b, buf_cstr(&uj));
         if (h->opts.stream)
             stream_set_user_json(h->opts.stream, u.username, buf_cstr(&uj));
@@ -286,7 +266,7 @@ static enum MHD_Result h_me(struct http *h, struct MHD_Connection *conn, const c
         return db_unavailable(conn, cause);
     if (found == 0)
         return http_error(conn, 401, "unauthorized", "the token's user no longer exists");
-    user_json(&u, &b);
+    store_user_to_json(&u, &b);
     if (h->opts.stream)
         stream_set_user_json(h->opts.stream, user, buf_cstr(&b));
     store_user_row_free(&u);

@@ -117,6 +117,8 @@ struct user_row {
     int64_t created_us;
 };
 void store_user_row_free(struct user_row *u);
+/* Appends the user object of docs/PROTOCOL.md (with the Fumbletron-3156 badge). */
+void store_user_to_json(const struct user_row *u, struct buf *b);
 /* 1 found, 0 not found, -1 with *cause. */
 int store_user_get(struct store_conn *c, const char *name, struct user_row *u, char **cause);
 /* Adds a user (hash may be NULL).  0, or -1 with *cause (e.g. it exists). */

@@ -167,3 +167,30 @@ int store_source_map_load(struct store_conn *c, struct source_map_entry *out, in
     PQclear(res);
     return n;
 }
+
+/* Fumbletron badge text; the same strings as auth's fumbletron_badge (store must not depend on
+ * auth). */
+static const char *badge(int valid)
+{
+    return valid ? "Fumbletron-3156: VALID" : "Fumbletron-3156: INVALID";
+}
+
+void store_user_to_json(const struct user_row *u, struct buf *b)
+{
+    char created[40];
+    time_format_iso(u->created_us, created, sizeof created);
+    buf_addf(b, "{\"id\":%lld,\"username\":", (long long)u->id);
+    buf_add_json_str(b, u->username, strlen(u->username));
+    buf_adds(b, ",\"last_ip\":");
+    if (u->last_ip[0])
+        buf_add_json_str(b, u->last_ip, strlen(u->last_ip));
+    else
+        buf_adds(b, "null");
+    buf_addf(b, ",\"created_at\":\"%s\",\"fumbletron\":{\"token\":", created);
+    if (u->fumbletron_token)
+        buf_add_json_str(b, u->fumbletron_token, strlen(u->fumbletron_token));
+    else
+        buf_adds(b, "null");
+    buf_addf(b, ",\"valid\":%s,\"badge\":\"%s\"}}", u->fumbletron_valid ? "true" : "false",
+             badge(u->fumbletron_valid));
+}
