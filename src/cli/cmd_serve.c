@@ -233,29 +233,57 @@ out:
     return rc;
 }
 
+/* Hands every user's JSON to the stream so that "hello" carries the full user object. */
+static void preload_users(struct serve *s, struct store_conn *c)
+{
+    struct user_row rows[256];
+    char *cause = NULL;
+    int n = store_user_list(c, rows, 256, &cause);
+    if (n < 0) {
+        log_debug("housekeeping: %s", cause);
+        free(cause);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        struct buf b = {0};
+        store_user_to_json(&rows[i], &b);
+        stream_set_user_json(s->stream, rows[i].username, buf_cstr(&b));
+        buf_free(&b);
+        store_user_row_free(&rows[i]);
+    }
+}
+
+/* One round of housekeeping; *c is (re)connected as needed. */
+static void housekeeping_pass(struct serve *s, struct store_conn **c)
+{
+    char *cause = NULL;
+    if (*c == NULL || !store_conn_ok(*c)) {
+        store_disconnect(*c);
+        *c = store_connect(config_db_dsn(), &cause);
+        if (*c == NULL) {
+            log_debug("housekeeping: %s", cause);
+            free(cause);
+            return;
+        }
+    }
+    if (!s->admin_done && ensure_admin(*c) == 0)
+        s->admin_done = 1;
+    if (sourcemap_refresh(s->map, *c, &cause) < 0) {
+        log_debug("housekeeping: %s", cause);
+        free(cause);
+    }
+    if (s->stream)
+        preload_users(s, *c);
+}
+
 static void *housekeeping(void *arg)
 {
     struct serve *s = arg;
     struct store_conn *c = NULL;
     pthread_mutex_lock(&s->hk_mu);
     while (!s->hk_stop) {
-        char *cause = NULL;
         pthread_mutex_unlock(&s->hk_mu);
-        if (c == NULL || !store_conn_ok(c)) {
-            store_disconnect(c);
-            c = store_connect(config_db_dsn(), &cause);
-            if (c == NULL) {
-                log_debug("housekeeping: %s", cause);
-                free(cause);
-                cause = NULL;
-            }
-        }
-        if (c && !s->admin_done && ensure_admin(c) == 0)
-            s->admin_done = 1;
-        if (c && sourcemap_refresh(s->map, c, &cause) < 0) {
-            log_debug("housekeeping: %s", cause);
-            free(cause);
-        }
+        housekeeping_pass(s, &c);
         pthread_mutex_lock(&s->hk_mu);
         if (!s->hk_kick && !s->hk_stop) {
             struct timespec ts;
@@ -418,6 +446,17 @@ int cmd_serve_main(int argc, char **argv)
         rc = errno == EADDRINUSE || errno == EACCES || errno == EADDRNOTAVAIL ? BT_EXIT_BIND
                                                                               : BT_EXIT_FAILURE;
         goto out;
+    }
+    /* The seeded user's password and the source map before the first login can arrive. */
+    if (!config_get_flag("no-record") || (config_get_str("http") && *config_get_str("http"))) {
+        struct store_conn *c = NULL;
+        if (auth_init(&cause) < 0) {
+            fprintf(stderr, "beamtel serve: %s\n", cause);
+            rc = BT_EXIT_FAILURE;
+            goto out;
+        }
+        housekeeping_pass(&s, &c);
+        store_disconnect(c);
     }
     http_addr = config_get_str("http");
     if (http_addr && *http_addr && start_web(&s, &cause) < 0) {

@@ -98,7 +98,7 @@ static void on_frame(struct frame *f, void *arg)
 {
     struct pipeline *p = arg;
     tracker_feed(p->tracker, f);
-    if (p->stream) {
+    if (p->stream && stream_client_count(p->stream) > 0) {
         struct tracker_live live;
         int in = f->session_key && tracker_live(p->tracker, f->user, f->source_id, &live) == 0;
         stream_publish_frame(p->stream, f, in ? &live : NULL);

@@ -51,11 +51,12 @@ struct ratelimit {
 int ratelimit_ok(struct ratelimit *rl, int64_t now_us);
 
 /* ---- allocation (xmalloc.c): never NULL; abort on out-of-memory ---- */
-void *xmalloc(size_t n);
-void *xcalloc(size_t nmemb, size_t size);
-void *xrealloc(void *p, size_t n);
-char *xstrdup(const char *s);
-char *xasprintf(const char *fmt, ...) BT_PRINTF(1, 2);
+#define BT_ALLOC __attribute__((returns_nonnull, warn_unused_result))
+void *xmalloc(size_t n) BT_ALLOC __attribute__((malloc));
+void *xcalloc(size_t nmemb, size_t size) BT_ALLOC __attribute__((malloc));
+void *xrealloc(void *p, size_t n) BT_ALLOC;
+char *xstrdup(const char *s) BT_ALLOC __attribute__((malloc));
+char *xasprintf(const char *fmt, ...) BT_PRINTF(1, 2) BT_ALLOC __attribute__((malloc));
 
 /* ---- growable byte buffer (buf.c) ---- */
 struct buf {

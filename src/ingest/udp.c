@@ -88,7 +88,8 @@ static void *ingest_thread(void *arg)
 
     while (!atomic_load(&in->stop)) {
         int64_t now_mono = time_mono_us();
-        int timeout_ms = (int)((next_tick - now_mono) / 1000);
+        /* Round up: a timeout rounded down to 0 ms would spin through the last millisecond. */
+        int timeout_ms = (int)((next_tick - now_mono + 999) / 1000);
         if (timeout_ms < 0)
             timeout_ms = 0;
         if (poll(pfd, 2, timeout_ms) < 0 && errno != EINTR) {

@@ -84,47 +84,46 @@ int64_t pg_ts_us(const char *s)
 
 /* ---- binary COPY encoding ---- */
 
-static void put_i16(struct buf *b, int16_t v)
+/* Big-endian writers into a reserved row: one bounds check per row, not per field. */
+static uint8_t *put_u16(uint8_t *p, uint16_t v)
 {
-    uint16_t n = htons((uint16_t)v);
-    buf_add(b, &n, 2);
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+    return p + 2;
 }
 
-static void put_i32(struct buf *b, int32_t v)
+static uint8_t *put_u32(uint8_t *p, uint32_t v)
 {
-    uint32_t n = htonl((uint32_t)v);
-    buf_add(b, &n, 4);
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+    return p + 4;
 }
 
-static void put_i64(struct buf *b, int64_t v)
+static uint8_t *field_i64(uint8_t *p, int64_t v)
 {
-    uint32_t hi = htonl((uint32_t)((uint64_t)v >> 32)), lo = htonl((uint32_t)v);
-    buf_add(b, &hi, 4);
-    buf_add(b, &lo, 4);
+    p = put_u32(p, 8);
+    p = put_u32(p, (uint32_t)((uint64_t)v >> 32));
+    return put_u32(p, (uint32_t)v);
 }
 
-static void field_i64(struct buf *b, int64_t v)
+static uint8_t *field_i32(uint8_t *p, int32_t v)
 {
-    put_i32(b, 8);
-    put_i64(b, v);
+    p = put_u32(p, 4);
+    return put_u32(p, (uint32_t)v);
 }
 
-static void field_i32(struct buf *b, int32_t v)
-{
-    put_i32(b, 4);
-    put_i32(b, v);
-}
+static uint8_t *field_null(uint8_t *p) { return put_u32(p, 0xffffffffu); }
 
-static void field_f32(struct buf *b, float v)
+static uint8_t *field_f32(uint8_t *p, float v)
 {
     uint32_t u;
-    if (!isfinite(v)) {
-        put_i32(b, -1); /* NULL: NaN never reaches the database */
-        return;
-    }
+    if (!isfinite(v))
+        return field_null(p); /* NaN never reaches the database */
     memcpy(&u, &v, 4);
-    put_i32(b, 4);
-    put_i32(b, (int32_t)u);
+    p = put_u32(p, 4);
+    return put_u32(p, u);
 }
 
 #define FRAME_COLUMNS                                                                          \
@@ -132,42 +131,43 @@ static void field_f32(struct buf *b, float v)
     "fuel, engine_temp_c, oil_temp_c, oil_pressure_bar, turbo_bar, dash_lights, show_lights, " \
     "flags, pos_x, pos_y, pos_z"
 
+#define COPY_ROW_MAX 256 /* 22 fields: at most 2 + 22 * 12 bytes */
+
 static void copy_frame(struct buf *b, int64_t session_id, const struct frame *f)
 {
-    put_i16(b, 22);
-    field_i64(b, session_id);
-    field_i32(b, (int32_t)f->seq);
-    field_i64(b, f->ts_us - PG_EPOCH_OFFSET_US);
-    field_f32(b, f->speed_mps);
-    field_f32(b, f->rpm);
+    uint8_t *p, *start;
+    const float tail[] = {f->g_force_x, f->g_force_y, f->throttle,      f->brake,
+                          f->clutch,    f->fuel,      f->engine_temp_c, f->oil_temp_c,
+                          f->oil_pressure_bar, f->turbo_bar};
+    buf_reserve(b, COPY_ROW_MAX);
+    start = p = (uint8_t *)b->data + b->len;
+    p = put_u16(p, 22);
+    p = field_i64(p, session_id);
+    p = field_i32(p, (int32_t)f->seq);
+    p = field_i64(p, f->ts_us - PG_EPOCH_OFFSET_US);
+    p = field_f32(p, f->speed_mps);
+    p = field_f32(p, f->rpm);
     if (f->has_outgauge) {
-        put_i32(b, 2);
-        put_i16(b, f->gear);
+        p = put_u32(p, 2);
+        p = put_u16(p, (uint16_t)(int16_t)f->gear);
     } else {
-        put_i32(b, -1);
+        p = field_null(p);
     }
-    field_f32(b, f->g_force_x);
-    field_f32(b, f->g_force_y);
-    field_f32(b, f->throttle);
-    field_f32(b, f->brake);
-    field_f32(b, f->clutch);
-    field_f32(b, f->fuel);
-    field_f32(b, f->engine_temp_c);
-    field_f32(b, f->oil_temp_c);
-    field_f32(b, f->oil_pressure_bar);
-    field_f32(b, f->turbo_bar);
+    for (size_t i = 0; i < BT_ARRAY_LEN(tail); i++)
+        p = field_f32(p, tail[i]);
     if (f->has_outgauge) {
-        field_i32(b, (int32_t)f->dash_lights);
-        field_i32(b, (int32_t)f->show_lights);
-        field_i32(b, f->flags);
+        p = field_i32(p, (int32_t)f->dash_lights);
+        p = field_i32(p, (int32_t)f->show_lights);
+        p = field_i32(p, f->flags);
     } else {
-        put_i32(b, -1);
-        put_i32(b, -1);
-        put_i32(b, -1);
+        p = field_null(p);
+        p = field_null(p);
+        p = field_null(p);
     }
-    field_f32(b, f->pos_m[0]);
-    field_f32(b, f->pos_m[1]);
-    field_f32(b, f->pos_m[2]);
+    p = field_f32(p, f->pos_m[0]);
+    p = field_f32(p, f->pos_m[1]);
+    p = field_f32(p, f->pos_m[2]);
+    b->len += (size_t)(p - start);
 }
 
 /* ---- the writer ---- */
@@ -182,6 +182,7 @@ struct wsess {
     double threshold;
     struct stats st;
     int dirty, ended;
+    int64_t updated_mono_us; /* when the analytics row was last written */
     enum track_end_reason reason;
 };
 
@@ -311,7 +312,6 @@ static struct wsess *wsess_load(struct pg_writer *w, uint64_t key, int *err, cha
     }
     s = wsess_add(w, key);
     s->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    s->stored = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
     s->start_us = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
     s->threshold = strtod(PQgetvalue(res, 0, 3), NULL);
     PQclear(res);
@@ -321,6 +321,9 @@ static struct wsess *wsess_load(struct pg_writer *w, uint64_t key, int *err, cha
         *err = -1;
         return NULL;
     }
+    /* The frames themselves say how many are stored (frame_count on the row may lag: it is
+     * written at most once a second). */
+    s->stored = s->st.frame_count;
     if (s->last_moving_us == 0)
         s->last_moving_us = s->start_us;
     return s;
@@ -557,6 +560,7 @@ int pg_writer_write(struct pg_writer *w, const struct track_op *ops, size_t n,
                     uint64_t *frames_written, uint64_t *ended, char **cause)
 {
     uint64_t frames = 0, nended = 0;
+    int64_t now_mono;
 
     if (w->conn == NULL) {
         w->conn = pg_connect(w->dsn, cause);
@@ -575,17 +579,26 @@ int pg_writer_write(struct pg_writer *w, const struct track_op *ops, size_t n,
         goto fail;
     if (w->copy.len > 0 && run_copy(w, cause) < 0)
         goto fail;
+    /* The analytics row of an open session is refreshed at most once a second; a new or ended
+     * session is written at once. */
+    now_mono = time_mono_us();
     for (int i = 0; i < NSESS; i++)
-        for (struct wsess *s = w->sess[i]; s; s = s->next)
-            if (s->dirty && s->id >= 0 && update_session(w, s, cause) < 0)
+        for (struct wsess *s = w->sess[i]; s; s = s->next) {
+            if (!s->dirty || s->id < 0)
+                continue;
+            if (!s->ended && s->updated_mono_us && now_mono - s->updated_mono_us < 1000000)
+                continue;
+            if (update_session(w, s, cause) < 0)
                 goto fail;
+            s->updated_mono_us = now_mono;
+            s->dirty = 0;
+        }
     if (pg_exec(w->conn, "COMMIT", cause) < 0)
         goto fail;
     for (int i = 0; i < NSESS; i++) {
         struct wsess *s = w->sess[i], *next;
         for (; s; s = next) {
             next = s->next;
-            s->dirty = 0;
             if (s->ended) {
                 nended++;
                 wsess_remove(w, s);

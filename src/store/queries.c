@@ -307,64 +307,69 @@ int store_session_series_json(struct store_conn *c, const struct session_row *ro
     char ids[24], np[16], start[32], span[32], st[40];
     const char *params[4] = {ids, np, start, span};
     PGresult *res;
-    int n, r = 0;
-    int64_t span_us = (row->end_us ? row->end_us : row->start_us) - row->start_us;
+    int n, per_frame;
+    int64_t span_us;
     double bucket_s;
 
-    if (row->a.frame_count > 0 && row->a.frame_count < points)
-        points = (int)row->a.frame_count;
-    if (points < 1)
-        points = 1;
-    /* Frames after end_time (open session) still land in the last bucket. */
+    /* An open session has no end yet: its span runs to the last moving frame so far. */
+    span_us = row->end_us ? row->end_us - row->start_us
+                          : (isfinite(row->a.duration_s) ? (int64_t)(row->a.duration_s * 1e6) : 0);
     if (span_us <= 0)
         span_us = 1;
-    bucket_s = (double)span_us / 1e6 / points;
+    /* No more frames than points: one bucket per frame (min = max), at the frame's own time. */
+    per_frame = row->a.frame_count <= points;
+    if (per_frame)
+        points = row->a.frame_count > 0 ? (int)row->a.frame_count : 1;
+    bucket_s = per_frame ? 0 : (double)span_us / 1e6 / points;
     snprintf(ids, sizeof ids, "%" PRId64, row->id);
-    snprintf(np, sizeof np, "%d", points);
+    snprintf(np, sizeof np, "%d", per_frame ? 0 : points);
     snprintf(start, sizeof start, "%" PRId64, row->start_us);
     snprintf(span, sizeof span, "%" PRId64, span_us);
     res = pg_query(
         c->conn, PGRES_TUPLES_OK, "cannot read the series",
-        "SELECT b, min(abs(speed)), max(abs(speed)), min(rpm), max(rpm), min(throttle), "
-        "max(throttle), min(brake), max(brake), min(clutch), max(clutch), min(g_force_x), "
-        "max(g_force_x), min(g_force_y), max(g_force_y), min(gear), max(gear) FROM ("
-        "SELECT least(greatest(floor(((extract(epoch FROM ts) * 1000000)::bigint - $3::bigint)"
-        " * $2::int / $4::double precision), 0), $2::int - 1)::int AS b, * "
+        "SELECT b, min(off), min(abs(speed)), max(abs(speed)), min(rpm), max(rpm), "
+        "min(throttle), max(throttle), min(brake), max(brake), min(clutch), max(clutch), "
+        "min(g_force_x), max(g_force_x), min(g_force_y), max(g_force_y), min(gear), max(gear) "
+        "FROM (SELECT CASE WHEN $2::int = 0 THEN seq - 1 ELSE least(greatest(floor("
+        "((extract(epoch FROM ts) * 1000000)::bigint - $3::bigint) * $2::int / "
+        "$4::double precision), 0), $2::int - 1)::int END AS b, "
+        "((extract(epoch FROM ts) * 1000000)::bigint - $3::bigint) / 1e6 AS off, * "
         "FROM telemetry_frames WHERE session_id = $1::bigint) f GROUP BY b ORDER BY b",
         4, params, cause);
     if (res == NULL)
         return -1;
     n = PQntuples(res);
     time_format_iso(row->start_us, st, sizeof st);
-    buf_addf(out, "{\"session_id\":%" PRId64 ",\"points\":%d,\"bucket_s\":", row->id, points);
-    buf_add_json_num(out, bucket_s, 9);
-    buf_addf(out, ",\"start_time\":\"%s\",\"t\":[", st);
-    for (int i = 0; i < points; i++) {
-        if (i)
-            buf_addc(out, ',');
-        buf_add_json_num(out, i * bucket_s, 9);
-    }
-    buf_addc(out, ']');
-    for (int ch = 0; ch < NCHAN; ch++) {
-        for (int mm = 0; mm < 2; mm++) {
-            int row_i = 0;
-            buf_addf(out, mm == 0 ? ",\"%s\":{\"min\":[" : "],\"max\":[", series_channels[ch]);
-            for (int i = 0; i < points; i++) {
-                if (i)
-                    buf_addc(out, ',');
-                while (row_i < n && atoi(PQgetvalue(res, row_i, 0)) < i)
-                    row_i++;
-                if (row_i < n && atoi(PQgetvalue(res, row_i, 0)) == i)
-                    buf_add_json_num(out, pg_num(res, row_i, 1 + 2 * ch + mm), 7);
-                else
-                    buf_adds(out, "null");
-            }
+    buf_addf(out, "{\"session_id\":%" PRId64 ",\"points\":%d,\"per_frame\":%s,\"bucket_s\":",
+             row->id, points, per_frame ? "true" : "false");
+    buf_add_json_num(out, per_frame ? NAN : bucket_s, 9);
+    buf_addf(out, ",\"start_time\":\"%s\"", st);
+    /* Column 1 is the time; then min/max pairs per channel. */
+    for (int col = -1; col < 2 * NCHAN; col++) {
+        int row_i = 0;
+        if (col == -1)
+            buf_adds(out, ",\"t\":[");
+        else if (col % 2 == 0)
+            buf_addf(out, ",\"%s\":{\"min\":[", series_channels[col / 2]);
+        else
+            buf_adds(out, "],\"max\":[");
+        for (int i = 0; i < points; i++) {
+            if (i)
+                buf_addc(out, ',');
+            while (row_i < n && atoi(PQgetvalue(res, row_i, 0)) < i)
+                row_i++;
+            if (col == -1 && !per_frame)
+                buf_add_json_num(out, i * bucket_s, 9);
+            else if (row_i < n && atoi(PQgetvalue(res, row_i, 0)) == i)
+                buf_add_json_num(out, pg_num(res, row_i, col + 2), col == -1 ? 9 : 7);
+            else
+                buf_adds(out, "null");
         }
-        buf_adds(out, "]}");
+        buf_adds(out, col == -1 ? "]" : (col % 2 ? "]}" : ""));
     }
     buf_addc(out, '}');
     PQclear(res);
-    return r;
+    return 0;
 }
 
 const char store_export_header[] =

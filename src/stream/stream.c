@@ -61,6 +61,7 @@ struct stream {
     struct lws_vhost *vh;
     pthread_t thread;
     atomic_int stop;
+    atomic_int stopping; /* clients are being closed with 1001 */
     atomic_int wake_pending;
     atomic_int authed_count;
     lws_sorted_usec_list_t sul_tick;
@@ -210,7 +211,6 @@ static void on_tick(lws_sorted_usec_list_t *sul)
     struct stream *s = lws_container_of(sul, struct stream, sul_tick);
     int64_t now_us = time_now_us(), mono = time_mono_us();
     int do_status = ++s->ticks % STATUS_EVERY_TICKS == 0;
-    log_debug("stream: tick %d at %lld", s->ticks, (long long)time_mono_us());
     for (struct client *c = s->clients; c; c = c->next) {
         if (!c->authed || c->close_code)
             continue;
@@ -333,8 +333,12 @@ static int next_message(struct client *c)
     if (c->hello_pending) {
         const struct user_json *u;
         c->hello_pending = 0;
-        buf_addf(b, "{\"type\":\"hello\",\"version\":\"%s\",\"expires_at_s\":%lld,\"user\":",
-                 BEAMTEL_VERSION, (long long)c->exp_s);
+        char exp[40];
+        time_format_iso(c->exp_s * 1000000, exp, sizeof exp);
+        buf_addf(b,
+                 "{\"type\":\"hello\",\"version\":\"%s\",\"expires_at\":\"%s\","
+                 "\"expires_at_s\":%lld,\"user\":",
+                 BEAMTEL_VERSION, exp, (long long)c->exp_s);
         pthread_mutex_lock(&s->mu);
         for (u = s->users; u; u = u->next)
             if (strcmp(u->user, c->user) == 0)
@@ -392,6 +396,11 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
     switch (reason) {
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         atomic_store(&s->wake_pending, 0);
+        if (atomic_load(&s->stopping)) {
+            for (struct client *k = s->clients; k; k = k->next)
+                client_close(k, 1001, "server shutting down");
+            break;
+        }
         drain_adopt_queue(s);
         kick_writers(s);
         break;
@@ -549,6 +558,11 @@ void stream_free(struct stream *s)
 {
     if (s == NULL)
         return;
+    /* Say goodbye (1001) and give the service thread a moment to send it. */
+    atomic_store(&s->stopping, 1);
+    lws_cancel_service(s->ctx);
+    for (int i = 0; i < 20 && atomic_load(&s->authed_count) > 0; i++)
+        time_sleep_us(10000);
     atomic_store(&s->stop, 1);
     lws_cancel_service(s->ctx);
     pthread_join(s->thread, NULL);

@@ -643,3 +643,193 @@ class WsClient:
             self.sock.close()
         except OSError:
             pass
+
+
+# ---- identity, API and stream tests (test_auth_api, test_ws, test_isolation, …) ----
+
+import hmac as _hmac
+import threading as _threading
+
+ADMIN_PASSWORD = "bt-admin-pw-9f3c1e"               # the seeded user's password in api_serve()
+JWT_SECRET = "bt-test-jwt-secret-0123456789abcdef"  # 35 bytes: the server's signing key there
+
+
+def b64url(data):
+    """Unpadded base64url (RFC 7515 §2) of bytes or str."""
+    if isinstance(data, str):
+        data = data.encode()
+    return _b64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(text):
+    return _b64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def jwt_make(payload, key=JWT_SECRET, alg="HS256", header=None):
+    """A compact JWS built by hand.  payload: dict (serialized compactly) or raw str/bytes;
+    alg "HS256"/"HS384"/"HS512" signs with key, "none" leaves the signature empty;
+    header: the header dict (default {"alg": alg, "typ": "JWT"})."""
+    hdr = header if header is not None else {"alg": alg, "typ": "JWT"}
+    body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload,
+                                                                        separators=(",", ":"))
+    signing_input = b64url(json.dumps(hdr, separators=(",", ":"))) + "." + b64url(body)
+    if alg.lower() == "none":
+        return signing_input + "."
+    digest = {"HS256": _hashlib.sha256, "HS384": _hashlib.sha384, "HS512": _hashlib.sha512}[alg]
+    key = key.encode() if isinstance(key, str) else key
+    sig = _hmac.new(key, signing_input.encode(), digest).digest()
+    return signing_input + "." + b64url(sig)
+
+
+def jwt_claims(token):
+    """The payload of a compact JWS as a dict (no verification)."""
+    return json.loads(b64url_decode(token.split(".")[1]))
+
+
+def api_serve(dsn, state_dir, *extra, web_root=None, env_extra=None, udp_port=None,
+              http_port=None):
+    """`beamtel serve` with UDP, HTTP and the database, ADMIN_PASSWORD for user `local` and
+    JWT_SECRET as the signing key; waits until the seeded password is set.
+    Returns (ServeProcess, udp_port, http_port)."""
+    udp_port = udp_port or free_port("udp")
+    http_port = http_port or free_port("tcp")
+    env = dict(os.environ, BEAMTEL_ADMIN_PASSWORD=ADMIN_PASSWORD, BEAMTEL_JWT_SECRET=JWT_SECRET)
+    env.update(env_extra or {})
+    args = ["--udp", f"127.0.0.1:{udp_port}", "--http", f"127.0.0.1:{http_port}", "--db", dsn,
+            "--state-dir", state_dir]
+    if web_root:
+        args += ["--web-root", web_root]
+    sp = ServeProcess(*args, *extra, env=env)
+    sp.wait_for("the password of user", 30)
+    sp.wait_for(f"listening on http 127.0.0.1:{http_port}", 10)
+    return sp, udp_port, http_port
+
+
+def raw_http(port, request, timeout=10.0):
+    """Sends request (bytes, sent as is) to 127.0.0.1:port, reads until the peer closes or
+    timeout; returns (status or None, headers dict (lower-case names), body bytes)."""
+    s = _socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    data = b""
+    try:
+        s.sendall(request)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except _socket.timeout:
+                break
+            if not chunk:
+                break
+            data += chunk
+            head, sep, body = data.partition(b"\r\n\r\n")
+            if sep:
+                hdrs = _parse_head(head)[1]
+                n = hdrs.get("content-length")
+                if n is not None and len(body) >= int(n):
+                    break
+    finally:
+        s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    status, hdrs = _parse_head(head)
+    return status, hdrs, body
+
+
+def _parse_head(head):
+    lines = head.split(b"\r\n")
+    status = None
+    parts = lines[0].split(b" ", 2) if lines and lines[0] else []
+    if len(parts) >= 2 and parts[1].isdigit():
+        status = int(parts[1])
+    hdrs = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(b":")
+        hdrs[k.strip().lower().decode(errors="replace")] = v.strip().decode(errors="replace")
+    return status, hdrs
+
+
+def ws_collect(ws, duration, stop_on_close=True):
+    """Reads messages from a WsClient for `duration` seconds (or until it is closed).
+    Returns (messages, closed_at): messages is a list of (monotonic arrival time, parsed JSON);
+    closed_at is the monotonic time a close frame or EOF arrived, else None
+    (ws.close_code holds the code; None when the TCP connection just ended)."""
+    out = []
+    deadline = time.monotonic() + duration
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return out, None
+        try:
+            m = ws.recv(left)
+        except TimeoutError:
+            return out, None
+        except (ConnectionError, OSError):
+            return out, time.monotonic()
+        if m is None:
+            if stop_on_close:
+                return out, time.monotonic()
+            continue
+        out.append((time.monotonic(), json.loads(m)))
+
+
+def ws_auth(port, token, timeout=5.0):
+    """A WsClient that sent {"type":"auth","token":token} and got "hello" (returned too)."""
+    ws = WsClient(port)
+    ws.send_json({"type": "auth", "token": token})
+    hello = ws.recv_json(timeout)
+    if hello is None or hello.get("type") != "hello":
+        raise AssertionError(f"expected hello, got {hello!r} (close {ws.close_code} "
+                             f"{ws.close_reason!r})")
+    return ws, hello
+
+
+class UdpSenderFrom(UdpSender):
+    """A UdpSender whose socket is bound to src_ip (any 127.x.y.z works on Linux loopback)."""
+
+    def __init__(self, to, src_ip):
+        self.to = to if isinstance(to, tuple) else ("127.0.0.1", int(to))
+        self.sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+        self.sock.bind((src_ip, 0))
+
+
+class PacedFeed:
+    """A background thread sending OutGauge packets at hz to a UdpSender until stop();
+    make(i) builds the i-th datagram (default: 96 bytes at speed 20 m/s, gear byte 4).
+    sent_times: the monotonic time of every datagram sent."""
+
+    def __init__(self, sender, hz=60.0, make=None):
+        self.sender = sender
+        self.hz = hz
+        self.make = make or (lambda i: outgauge(96, speed=20.0, rpm=3000.0, gear=4,
+                                                time_ms=i * 16))
+        self.sent_times = []
+        self._stop = _threading.Event()
+        self._thread = _threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def _run(self):
+        t0 = time.monotonic()
+        i = 0
+        while not self._stop.is_set():
+            delay = t0 + i / self.hz - time.monotonic()
+            if delay > 0 and self._stop.wait(delay):
+                break
+            self.sender.send(self.make(i))
+            self.sent_times.append(time.monotonic())
+            i += 1
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(5)
+        return len(self.sent_times)
+
+
+def vm_rss_kb(pid):
+    """VmRSS of a process in KiB (from /proc/PID/status)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for pid {pid}")
