@@ -21,6 +21,7 @@ else
 fi
 PGDIR=$STATE/pg
 UDP_PORT=4444
+HTTP_PORT=8080
 
 say() { printf '%s\n' "$*"; }
 die() {
@@ -85,12 +86,29 @@ build() {
     }
 }
 
+# The web app needs Node.js ≥ 20 and the npm registry; without them serve still runs (API,
+# WebSocket, tui) and says the dashboard is missing.
+build_web() {
+    if ! command -v npm >/dev/null 2>&1 || ! node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' 2>/dev/null; then
+        say "==> skipping the web dashboard: it needs Node.js 20 or newer and npm"
+        return 0
+    fi
+    say "==> building the web dashboard into web/dist"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error >../build/npm-ci.log 2>&1 &&
+        npm run build >../build/web-build.log 2>&1) || {
+        tail -n 30 build/npm-ci.log build/web-build.log >&2
+        die "web build failed (logs: build/npm-ci.log, build/web-build.log)"
+    }
+}
+
 cmd_start() {
-    local dsn pid i
+    local dsn pid i webroot=()
     say "==> installing missing packages (apt)"
     ./scripts/deps.sh
     mkdir -p build
     build
+    build_web
+    [ -f web/dist/index.html ] && webroot=(--web-root "$PWD/web/dist")
 
     say "==> state directory $STATE"
     mkdir -p "$STATE"
@@ -108,7 +126,7 @@ cmd_start() {
         local from
         from=$(wc -c <"$STATE/serve.log")
         nohup "$BIN" serve --db "$dsn" --state-dir "$STATE" --udp "0.0.0.0:$UDP_PORT" \
-            </dev/null >>"$STATE/serve.log" 2>&1 &
+            --http "127.0.0.1:$HTTP_PORT" "${webroot[@]}" </dev/null >>"$STATE/serve.log" 2>&1 &
         echo $! >"$STATE/serve.pid"
         for ((i = 0; i < 100; i++)); do
             tail -c +"$((from + 1))" "$STATE/serve.log" | grep -q "listening on udp" && break
@@ -143,9 +161,14 @@ cmd_start() {
 
 beamtel is running:
   serve      pid $(live_pid "$STATE/serve.pid")   UDP 0.0.0.0:$UDP_PORT (OutGauge + MotionSim)   log $STATE/serve.log
+             web dashboard, API and WebSocket: http://127.0.0.1:$HTTP_PORT/
+             user "local", password: $(cat "$STATE/admin-password" 2>/dev/null || echo "see $STATE/serve.log") (also in $STATE/admin-password)
   simulate   pid $(live_pid "$STATE/simulate.pid")   2 synthetic cars → 127.0.0.1:$UDP_PORT        log $STATE/simulate.log
   PostgreSQL $dsn
              log $PGDIR/log/postgresql.log
+
+Watch live in the terminal:
+  $BIN login --user local --password-file $STATE/admin-password && $BIN tui
 
 See the recorded sessions (a session is stored once a car has moved; the list grows as they drive):
   $BIN sessions --db '$dsn'

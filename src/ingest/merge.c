@@ -19,7 +19,8 @@
 #define SNAPSHOT_MAX 256
 
 struct src {
-    struct src *next;
+    struct src *next;       /* bucket by IP: same-host lookups (port switch, MotionSim) */
+    struct src *next_exact; /* bucket by IP and port: the per-datagram lookup */
     struct sockaddr_storage addr;
     uint32_t id;
     char text[FRAME_SOURCE_LEN];
@@ -43,6 +44,7 @@ struct ingest_core {
     struct ingest_core_opts opts;
     struct ingest_counters counters;
     struct src *buckets[NBUCKETS];
+    struct src *exact[NBUCKETS];
     uint32_t next_id;
     struct ratelimit reject_log;
     pthread_mutex_t snap_mu; /* guards snap/nsnap: written on tick, read by status */
@@ -118,6 +120,28 @@ static unsigned bucket_of(const struct sockaddr *sa)
     return h % NBUCKETS;
 }
 
+static unsigned exact_bucket_of(const struct sockaddr *sa)
+{
+    return (bucket_of(sa) * 31u + port_of(sa)) % NBUCKETS;
+}
+
+static void exact_unlink(struct ingest_core *c, struct src *s)
+{
+    for (struct src **pp = &c->exact[exact_bucket_of((struct sockaddr *)&s->addr)]; *pp;
+         pp = &(*pp)->next_exact)
+        if (*pp == s) {
+            *pp = s->next_exact;
+            return;
+        }
+}
+
+static void exact_link(struct ingest_core *c, struct src *s)
+{
+    unsigned b = exact_bucket_of((struct sockaddr *)&s->addr);
+    s->next_exact = c->exact[b];
+    c->exact[b] = s;
+}
+
 static socklen_t sa_len(const struct sockaddr *sa)
 {
     return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -125,9 +149,9 @@ static socklen_t sa_len(const struct sockaddr *sa)
 
 static struct src *src_exact(struct ingest_core *c, const struct sockaddr *sa)
 {
-    for (struct src *s = c->buckets[bucket_of(sa)]; s; s = s->next)
-        if (same_ip((struct sockaddr *)&s->addr, sa) &&
-            port_of((struct sockaddr *)&s->addr) == port_of(sa))
+    uint16_t port = port_of(sa);
+    for (struct src *s = c->exact[exact_bucket_of(sa)]; s; s = s->next_exact)
+        if (port_of((struct sockaddr *)&s->addr) == port && same_ip((struct sockaddr *)&s->addr, sa))
             return s;
     return NULL;
 }
@@ -141,6 +165,7 @@ static struct src *src_new(struct ingest_core *c, const struct sockaddr *sa)
     addr_format(sa, s->text, sizeof s->text);
     s->next = c->buckets[b];
     c->buckets[b] = s;
+    exact_link(c, s);
     return s;
 }
 
@@ -176,7 +201,9 @@ static struct src *src_for_outgauge(struct ingest_core *c, const struct sockaddr
             (best == NULL || s->last_og_us > best->last_og_us))
             best = s;
     if (best) {
+        exact_unlink(c, best);
         memcpy(&best->addr, sa, sa_len(sa));
+        exact_link(c, best);
         addr_format(sa, best->text, sizeof best->text);
         best->changed_pending = 1;
         return best;
@@ -339,6 +366,7 @@ void ingest_core_tick(struct ingest_core *c, int64_t now_us)
             struct src *s = *pp;
             if (now_us - s->last_any_us > SOURCE_FORGET_US && s->last_any_us != 0) {
                 *pp = s->next;
+                exact_unlink(c, s);
                 free(s);
                 continue;
             }

@@ -423,6 +423,10 @@ class ServeProcess:
         self._log = open(self.log_path, "w+")
         self._final_log = None
         self.args = [beamtel_bin(), "serve"] + [str(a) for a in args]
+        # Tests never use the default HTTP port: parallel runs would collide on it.
+        if not any(a == "--http" or str(a).startswith("--http=") for a in args):
+            self.http_port = free_port("tcp")
+            self.args += ["--http", f"127.0.0.1:{self.http_port}"]
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=self._log, env=env)
 

@@ -378,6 +378,39 @@ static void test_counters_and_no_user(void **state)
     free(c);
 }
 
+static void test_new_port_after_silence_is_same_source(void **state)
+{
+    struct core_sink *c = calloc(1, sizeof *c);
+    struct ingest_core_opts o = {.on_frame = core_frame, .default_user = "local", .arg = c};
+    struct ingest_core *core = ingest_core_new(&o);
+    struct sockaddr_in a = addr("127.0.0.1", 5000), b = addr("127.0.0.1", 5001);
+    struct sockaddr_in other = addr("127.0.0.1", 5002);
+    struct frame og;
+    uint8_t pkt[96];
+    (void)state;
+    frame_init(&og);
+    og.gear = 2;
+    og.speed_mps = 10;
+    og.rpm = 2000;
+    og.throttle = og.brake = og.clutch = 0;
+    ingest_encode_outgauge(&og, pkt, 96);
+    ingest_core_feed(core, 1 * SEC, (struct sockaddr *)&a, pkt, 96);
+    /* A second car on another port while the first is active: a source of its own. */
+    ingest_core_feed(core, 1 * SEC + 500000, (struct sockaddr *)&other, pkt, 96);
+    ingest_core_feed(core, 3 * SEC, (struct sockaddr *)&other, pkt, 96); /* still driving */
+    /* The first port went quiet; 2.6 s later a new port on the same host is the same car
+     * (BeamNG reopened its socket on a vehicle switch). */
+    ingest_core_feed(core, 3 * SEC + 600000, (struct sockaddr *)&b, pkt, 96);
+    assert_int_equal(c->n, 4);
+    c->frames[2] = c->frames[3];
+    assert_int_not_equal(c->frames[1].source_id, c->frames[0].source_id);
+    assert_int_equal(c->frames[2].source_id, c->frames[0].source_id);
+    assert_int_equal(c->frames[2].source_changed, 1);
+    assert_string_equal(c->frames[2].source, "127.0.0.1:5001");
+    ingest_core_free(core);
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_motionsim_merged_into_frames),
         cmocka_unit_test(test_motionsim_only_source),
         cmocka_unit_test(test_counters_and_no_user),
+        cmocka_unit_test(test_new_port_after_silence_is_same_source),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
