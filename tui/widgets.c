@@ -36,7 +36,10 @@ static const struct tui_glyphs glyphs_ascii = {
 };
 /* clang-format on */
 
-const struct tui_glyphs *tui_glyphs(int ascii) { return ascii ? &glyphs_ascii : &glyphs_utf8; }
+const struct tui_glyphs *tui_glyphs(int ascii)
+{
+    return ascii ? &glyphs_ascii : &glyphs_utf8;
+}
 
 struct tui_screen *tui_screen_new(int w, int h, int ascii)
 {

@@ -14,15 +14,15 @@ struct stats {
     int64_t frame_count;
     int has_prev;
     int64_t prev_ts_us;
-    double prev_v;           /* |speed| of the previous frame, m/s */
-    double moving_time_s;    /* Σ Δt */
-    double distance_m;       /* Σ v·Δt */
-    double sum_v2_dt;        /* Σ v²·Δt, for σ */
-    double top_speed_mps;    /* NaN until a frame with a speed */
-    double max_rpm;          /* NaN until a frame with rpm */
-    double max_lat_g;        /* max |g_force_x|; NaN without MotionSim */
-    double max_accel_g;      /* max g_force_y (forward); NaN without MotionSim */
-    double max_brake_g;      /* max -g_force_y (braking); NaN without MotionSim */
+    double prev_v;        /* |speed| of the previous frame, m/s */
+    double moving_time_s; /* Σ Δt */
+    double distance_m;    /* Σ v·Δt */
+    double sum_v2_dt;     /* Σ v²·Δt, for σ */
+    double top_speed_mps; /* NaN until a frame with a speed */
+    double max_rpm;       /* NaN until a frame with rpm */
+    double max_lat_g;     /* max |g_force_x|; NaN without MotionSim */
+    double max_accel_g;   /* max g_force_y (forward); NaN without MotionSim */
+    double max_brake_g;   /* max -g_force_y (braking); NaN without MotionSim */
 };
 
 /* The analytics of one session as stored on its row; NaN stands for SQL NULL / JSON null. */
@@ -78,7 +78,7 @@ struct track_op {
             struct session_analytics a;
         } end;
         struct {
-            char kind[16];   /* "reset", "source_change" */
+            char kind[16]; /* "reset", "source_change" */
             char detail[64];
         } event;
     } u;

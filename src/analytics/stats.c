@@ -32,8 +32,7 @@ static double max_nan(double acc, double v)
     return (isnan(acc) || v > acc) ? v : acc;
 }
 
-void stats_add(struct stats *s, int64_t ts_us, double speed_mps, double rpm, double g_x,
-               double g_y)
+void stats_add(struct stats *s, int64_t ts_us, double speed_mps, double rpm, double g_x, double g_y)
 {
     double v = isfinite(speed_mps) ? fabs(speed_mps) : 0.0;
 

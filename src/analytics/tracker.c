@@ -264,4 +264,7 @@ int tracker_live(const struct tracker *t, const char *user, uint32_t source_id,
     return 0;
 }
 
-int tracker_open_sessions(const struct tracker *t) { return t->open; }
+int tracker_open_sessions(const struct tracker *t)
+{
+    return t->open;
+}

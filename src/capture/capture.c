@@ -43,7 +43,10 @@ struct capture {
     int64_t raw_start_us;
 };
 
-static uint16_t rd16be(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint16_t rd16be(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
 
 static uint32_t rd32be(const uint8_t *p)
 {
@@ -429,11 +432,20 @@ uint64_t capture_skipped(const struct capture *c)
     return c->skips.not_udp + c->skips.truncated + c->skips.fragments;
 }
 
-void capture_get_skips(const struct capture *c, struct capture_skips *out) { *out = c->skips; }
+void capture_get_skips(const struct capture *c, struct capture_skips *out)
+{
+    *out = c->skips;
+}
 
-const char *capture_describe(const struct capture *c) { return c->describe; }
+const char *capture_describe(const struct capture *c)
+{
+    return c->describe;
+}
 
-int64_t capture_total(const struct capture *c) { return c->raw_fp != NULL ? c->raw_total : -1; }
+int64_t capture_total(const struct capture *c)
+{
+    return c->raw_fp != NULL ? c->raw_total : -1;
+}
 
 void capture_progress(const struct capture *c, uint64_t *done, uint64_t *total)
 {

@@ -28,8 +28,7 @@ int cli_login_lookup(struct client_token *t, char **server, char **cause);
 int cli_login_with(const char *cmd, const char *server, const char *user, const char *password,
                    struct client_token *t);
 /* The same after asking for the password on the terminal. */
-int cli_login_prompt(const char *cmd, const char *server, const char *user,
-                     struct client_token *t);
+int cli_login_prompt(const char *cmd, const char *server, const char *user, struct client_token *t);
 
 /* Loads the configuration for one subcommand and handles --help; returns -1 when the caller
  * should return *rc (help printed or an error reported), else 0 with the positional args. */

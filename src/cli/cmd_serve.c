@@ -112,11 +112,11 @@ static void status_json(const char *user, struct buf *b, void *arg)
     memset(&rs, 0, sizeof rs);
     if (s->rec)
         recorder_get_stats(s->rec, &rs);
-    buf_addf(b, "],\"recorder\":{\"enabled\":%s,\"db_up\":%s,\"queued\":%llu,\"spooled\":%llu,"
-                "\"frames_written\":%llu,\"lag_s\":",
-             s->rec ? "true" : "false", rs.db_up ? "true" : "false",
-             (unsigned long long)rs.queued, (unsigned long long)rs.spooled,
-             (unsigned long long)rs.frames_written);
+    buf_addf(b,
+             "],\"recorder\":{\"enabled\":%s,\"db_up\":%s,\"queued\":%llu,\"spooled\":%llu,"
+             "\"frames_written\":%llu,\"lag_s\":",
+             s->rec ? "true" : "false", rs.db_up ? "true" : "false", (unsigned long long)rs.queued,
+             (unsigned long long)rs.spooled, (unsigned long long)rs.frames_written);
     buf_add_json_num(b, (double)rs.lag_us / 1e6, 4);
     buf_addf(b, "},\"clients\":{\"websocket\":%d},\"hint\":",
              s->stream ? stream_client_count(s->stream) : 0);

@@ -19,7 +19,7 @@ struct units {
     const char *speed_name;
     double speed_k; /* m/s → unit */
     const char *dist_name;
-    double dist_k;  /* m → unit */
+    double dist_k; /* m → unit */
 };
 static const struct units METRIC = {"km/h", 3.6, "km", 0.001};
 static const struct units IMPERIAL = {"mph", 2.2369362920544, "mi", 0.00062137119223733};
@@ -223,8 +223,8 @@ static int do_show(struct store_conn *c, int64_t id, const struct units *u)
         printf("  avg speed  %.2f %s (%.4f m/s)\n", r.a.avg_speed_mps * u->speed_k, u->speed_name,
                r.a.avg_speed_mps);
     if (isfinite(r.a.max_lat_g))
-        printf("  max lat G  %.4f g (accel %.3f g, brake %.3f g)\n", r.a.max_lat_g,
-               r.a.max_accel_g, r.a.max_brake_g);
+        printf("  max lat G  %.4f g (accel %.3f g, brake %.3f g)\n", r.a.max_lat_g, r.a.max_accel_g,
+               r.a.max_brake_g);
     else
         printf("  max lat G  - (no MotionSim data)\n");
     if (isfinite(r.a.consistency))
@@ -294,8 +294,8 @@ int cmd_sessions_main(int argc, char **argv)
     verb = npos > 0 ? pos[0] : "list";
     u = strcmp(config_get_str("units"), "imperial") == 0 ? &IMPERIAL : &METRIC;
     if (strcmp(verb, "list") == 0 ? npos > 1
-                                  : (strcmp(verb, "show") && strcmp(verb, "export")) ||
-                                        npos != 2 || parse_long(pos[1], &id) < 0 || id <= 0) {
+                                  : (strcmp(verb, "show") && strcmp(verb, "export")) || npos != 2 ||
+                                        parse_long(pos[1], &id) < 0 || id <= 0) {
         fprintf(stderr, "beamtel sessions: expected 'list', 'show ID' or 'export ID'\n"
                         "Try 'beamtel sessions --help'.\n");
         rc = BT_EXIT_USAGE;

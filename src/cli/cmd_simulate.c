@@ -74,7 +74,10 @@ static void sleep_until_ns(int64_t when_ns)
 }
 
 /* Time of tick k at hz, in ns after t0. */
-static int64_t tick_ns(uint64_t k, double hz) { return (int64_t)((double)k * 1e9 / hz); }
+static int64_t tick_ns(uint64_t k, double hz)
+{
+    return (int64_t)((double)k * 1e9 / hz);
+}
 
 /* Raises the open-file limit when the cars need more sockets than the soft limit allows. */
 static void raise_fd_limit(int ncars)

@@ -76,7 +76,8 @@ static int set_password(struct store_conn *c, const char *name, int add)
         rc = BT_EXIT_FAILURE;
         goto out;
     }
-    r = add ? store_user_add(c, name, hash, &cause) : store_user_set_password(c, name, hash, &cause);
+    r = add ? store_user_add(c, name, hash, &cause)
+            : store_user_set_password(c, name, hash, &cause);
     if (r < 0 || (!add && r == 0)) {
         if (r == 0)
             fprintf(stderr, "beamtel user: no user \"%s\"\n", name);
@@ -129,8 +130,7 @@ static int do_list(struct store_conn *c)
             printf("%-20s  %-15s  %-8s  %-24s%s%s\n", rows[i].username,
                    rows[i].last_ip[0] ? rows[i].last_ip : "-",
                    rows[i].password_hash ? "set" : "none",
-                   fumbletron_badge(rows[i].fumbletron_valid),
-                   rows[i].fumbletron_token ? "  " : "",
+                   fumbletron_badge(rows[i].fumbletron_valid), rows[i].fumbletron_token ? "  " : "",
                    rows[i].fumbletron_token ? rows[i].fumbletron_token : "");
         for (int i = 0, first = 1; i < nm; i++) {
             if (!maps[i].explicit_map)
@@ -213,8 +213,8 @@ int cmd_user_main(int argc, char **argv)
     static const struct {
         const char *verb;
         int min, max; /* positional arguments after the verb */
-    } verbs[] = {{"add", 1, 1},  {"passwd", 1, 1},     {"del", 1, 1},  {"list", 0, 0},
-                 {"map", 2, 2},  {"fumbletron", 1, 2}, {"unmap", 1, 1}};
+    } verbs[] = {{"add", 1, 1}, {"passwd", 1, 1},     {"del", 1, 1},  {"list", 0, 0},
+                 {"map", 2, 2}, {"fumbletron", 1, 2}, {"unmap", 1, 1}};
     int npos = 0, rc = BT_EXIT_OK, known = 0;
     char **pos = NULL, *cause = NULL;
     struct store_conn *c = NULL;

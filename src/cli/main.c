@@ -18,9 +18,8 @@ static const struct {
 } commands[] = {
     {"serve", cmd_serve_main},   {"sessions", cmd_sessions_main}, {"import", cmd_import_main},
     {"replay", cmd_replay_main}, {"record", cmd_record_main},     {"simulate", cmd_simulate_main},
-    {"db", cmd_db_main},
-    {"user", cmd_user_main},
-    {"login", cmd_login_main},   {"stream", cmd_stream_main},     {"tui", cmd_tui_main},
+    {"db", cmd_db_main},         {"user", cmd_user_main},         {"login", cmd_login_main},
+    {"stream", cmd_stream_main}, {"tui", cmd_tui_main},
 };
 
 static void on_stop(int sig)

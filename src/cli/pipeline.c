@@ -19,8 +19,8 @@ struct pipeline {
     uint64_t *keys;
     int nkeys, capkeys;
     char default_user[FRAME_USER_LEN];
-    struct stream *stream;   /* live clients; NULL in import */
-    struct sourcemap *map;   /* §3.6 owners; NULL: everything is the default user's */
+    struct stream *stream; /* live clients; NULL in import */
+    struct sourcemap *map; /* §3.6 owners; NULL: everything is the default user's */
 };
 
 static uint64_t new_key(void *arg)
@@ -145,9 +145,15 @@ void pipeline_free(struct pipeline *p)
     free(p);
 }
 
-struct ingest_core *pipeline_core(struct pipeline *p) { return p->core; }
+struct ingest_core *pipeline_core(struct pipeline *p)
+{
+    return p->core;
+}
 
-void pipeline_set_recorder(struct pipeline *p, struct recorder *rec) { p->rec = rec; }
+void pipeline_set_recorder(struct pipeline *p, struct recorder *rec)
+{
+    p->rec = rec;
+}
 
 void pipeline_set_stream(struct pipeline *p, struct stream *s, struct sourcemap *map)
 {
@@ -170,7 +176,10 @@ void pipeline_feed(struct pipeline *p, int64_t ts_us, const struct sockaddr *src
     ingest_core_feed(p->core, ts_us, src, buf, len);
 }
 
-void pipeline_close_all(struct pipeline *p) { tracker_close_all(p->tracker); }
+void pipeline_close_all(struct pipeline *p)
+{
+    tracker_close_all(p->tracker);
+}
 
 const uint64_t *pipeline_session_keys(const struct pipeline *p, int *n)
 {
@@ -193,10 +202,10 @@ void pipeline_counters_json(struct pipeline *p, struct recorder *rec, struct buf
              CNT(outgauge) + CNT(motionsim), (unsigned long long)ingest_counters_rejected(c));
     for (int i = 0; i < REJ_MAX; i++)
         buf_addf(b, "%s\"%s\":%llu", i ? "," : "", ingest_reject_name((enum ingest_reject)i),
-                 (unsigned long long)atomic_load_explicit(&c->rejected[i],
-                                                          memory_order_relaxed));
-    buf_addf(b, "},\"frames\":%llu,\"stored_frames\":%llu,\"sessions_started\":%d,"
-                "\"recorder_queued\":%llu,\"recorder_spooled\":%llu",
+                 (unsigned long long)atomic_load_explicit(&c->rejected[i], memory_order_relaxed));
+    buf_addf(b,
+             "},\"frames\":%llu,\"stored_frames\":%llu,\"sessions_started\":%d,"
+             "\"recorder_queued\":%llu,\"recorder_spooled\":%llu",
              CNT(frames), (unsigned long long)rs.frames_written, p->nkeys,
              (unsigned long long)rs.queued, (unsigned long long)rs.spooled);
 #undef CNT

@@ -101,8 +101,8 @@ void sourcemap_lookup(struct sourcemap *m, const struct sockaddr *sa, char *user
     pthread_mutex_lock(&m->mu);
     /* Entries are ordered: explicit mappings, most specific first, then last_ip. */
     for (int i = 0; i < m->n; i++)
-        if (m->entries[i].family == family && prefix_match(ip, m->entries[i].addr,
-                                                           m->entries[i].prefix)) {
+        if (m->entries[i].family == family &&
+            prefix_match(ip, m->entries[i].addr, m->entries[i].prefix)) {
             snprintf(user, len, "%s", m->entries[i].user);
             break;
         }

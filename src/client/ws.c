@@ -85,7 +85,10 @@ const char *client_ws_state_name(enum client_ws_state s)
     return (unsigned)s < BT_ARRAY_LEN(state_names) ? state_names[s] : "?";
 }
 
-const char *client_ws_server(const struct client_ws *c) { return c->canon; }
+const char *client_ws_server(const struct client_ws *c)
+{
+    return c->canon;
+}
 
 static void emit(struct client_ws *c, enum client_ws_state st, int code, const char *reason,
                  int64_t retry_us)

@@ -26,9 +26,15 @@ void buf_add(struct buf *b, const void *p, size_t n)
     b->data[b->len] = '\0';
 }
 
-void buf_adds(struct buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+void buf_adds(struct buf *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
 
-void buf_addc(struct buf *b, char c) { buf_add(b, &c, 1); }
+void buf_addc(struct buf *b, char c)
+{
+    buf_add(b, &c, 1);
+}
 
 void buf_addf(struct buf *b, const char *fmt, ...)
 {

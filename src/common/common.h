@@ -87,8 +87,8 @@ void time_format_iso(int64_t ts_us, char *out, size_t outlen);
 
 /* Parses "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT" (numeric hosts and names).  On success 0
  * is returned and *ss and *len are set; on failure -1 and *cause is set (caller frees). */
-int addr_parse(const char *s, const char *default_host, struct sockaddr_storage *ss,
-               socklen_t *len, char **cause);
+int addr_parse(const char *s, const char *default_host, struct sockaddr_storage *ss, socklen_t *len,
+               char **cause);
 /* Formats an address as "1.2.3.4:5" or "[::1]:5". */
 void addr_format(const struct sockaddr *sa, char *out, size_t outlen);
 
@@ -104,12 +104,27 @@ int mkdir_p(const char *path, unsigned mode);
 
 /* Dashboard light bits (OutGauge dashLights/showLights). */
 enum {
-    DL_SHIFT = 1u << 0, DL_FULLBEAM = 1u << 1, DL_HANDBRAKE = 1u << 2, DL_PITSPEED = 1u << 3,
-    DL_TC = 1u << 4, DL_SIGNAL_L = 1u << 5, DL_SIGNAL_R = 1u << 6, DL_SIGNAL_ANY = 1u << 7,
-    DL_OILWARN = 1u << 8, DL_BATTERY = 1u << 9, DL_ABS = 1u << 10, DL_LOWBEAM = 1u << 12,
-    DL_ESC = 1u << 13, DL_CHECKENGINE = 1u << 14, DL_CLUTCHTEMP = 1u << 15,
-    DL_FOGLIGHTS = 1u << 16, DL_BRAKETEMP = 1u << 17, DL_TIREFLAT_FL = 1u << 18,
-    DL_TIREFLAT_FR = 1u << 19, DL_TIREFLAT_RL = 1u << 20, DL_TIREFLAT_RR = 1u << 21,
+    DL_SHIFT = 1u << 0,
+    DL_FULLBEAM = 1u << 1,
+    DL_HANDBRAKE = 1u << 2,
+    DL_PITSPEED = 1u << 3,
+    DL_TC = 1u << 4,
+    DL_SIGNAL_L = 1u << 5,
+    DL_SIGNAL_R = 1u << 6,
+    DL_SIGNAL_ANY = 1u << 7,
+    DL_OILWARN = 1u << 8,
+    DL_BATTERY = 1u << 9,
+    DL_ABS = 1u << 10,
+    DL_LOWBEAM = 1u << 12,
+    DL_ESC = 1u << 13,
+    DL_CHECKENGINE = 1u << 14,
+    DL_CLUTCHTEMP = 1u << 15,
+    DL_FOGLIGHTS = 1u << 16,
+    DL_BRAKETEMP = 1u << 17,
+    DL_TIREFLAT_FL = 1u << 18,
+    DL_TIREFLAT_FR = 1u << 19,
+    DL_TIREFLAT_RL = 1u << 20,
+    DL_TIREFLAT_RR = 1u << 21,
     DL_RADIATOR = 1u << 22,
 };
 /* OutGauge flags. */
@@ -121,34 +136,34 @@ enum { OG_TURBO = 0x2000, OG_KM = 0x4000, OG_BAR = 0x8000 };
 /* One time step of one source, in SI units.  Floats that a packet did not carry are NaN
  * (JSON null, SQL NULL).  Plain data: copied by value across threads. */
 struct frame {
-    int64_t ts_us;                        /* arrival (or capture) time, µs since the epoch */
-    char user[FRAME_USER_LEN];            /* owner's user name (§3.6); "" = none */
-    uint64_t session_key;                 /* live session it belongs to; 0 = none */
-    uint32_t seq;                         /* 1-based position in the session; 0 = not stored */
-    uint32_t source_id;                   /* ingest's id of the source (see ingest.h) */
-    uint8_t source_changed;               /* 1 on the first frame after a new source port */
-    char source[FRAME_SOURCE_LEN];        /* "ip:port" of the OutGauge (or MotionSim) sender */
-    char car[5];                          /* OutGauge car, NUL-terminated, escaped on output */
-    uint8_t has_outgauge;                 /* 1 when the speed/rpm/... fields come from OutGauge */
-    uint8_t has_ext;                      /* 1 when the 112-byte extension was present */
-    uint8_t has_motion;                   /* 1 when g_force and pos/vel come from MotionSim */
-    int8_t gear;                          /* -1 R, 0 N, 1.. */
+    int64_t ts_us;                 /* arrival (or capture) time, µs since the epoch */
+    char user[FRAME_USER_LEN];     /* owner's user name (§3.6); "" = none */
+    uint64_t session_key;          /* live session it belongs to; 0 = none */
+    uint32_t seq;                  /* 1-based position in the session; 0 = not stored */
+    uint32_t source_id;            /* ingest's id of the source (see ingest.h) */
+    uint8_t source_changed;        /* 1 on the first frame after a new source port */
+    char source[FRAME_SOURCE_LEN]; /* "ip:port" of the OutGauge (or MotionSim) sender */
+    char car[5];                   /* OutGauge car, NUL-terminated, escaped on output */
+    uint8_t has_outgauge;          /* 1 when the speed/rpm/... fields come from OutGauge */
+    uint8_t has_ext;               /* 1 when the 112-byte extension was present */
+    uint8_t has_motion;            /* 1 when g_force and pos/vel come from MotionSim */
+    int8_t gear;                   /* -1 R, 0 N, 1.. */
     uint8_t plid;
-    uint16_t flags;                       /* OG_* */
+    uint16_t flags; /* OG_* */
     uint32_t og_time_ms;
-    float speed_mps;                      /* signed: negative in reverse */
+    float speed_mps; /* signed: negative in reverse */
     float rpm;
     float turbo_bar;
     float engine_temp_c;
-    float fuel;                           /* 0..1 */
+    float fuel; /* 0..1 */
     float oil_pressure_bar;
     float oil_temp_c;
-    uint32_t dash_lights;                 /* DL_* available */
-    uint32_t show_lights;                 /* DL_* lit */
-    float throttle, brake, clutch;        /* 0..1 */
+    uint32_t dash_lights;          /* DL_* available */
+    uint32_t show_lights;          /* DL_* lit */
+    float throttle, brake, clutch; /* 0..1 */
     char display1[17], display2[17];
     int32_t og_id;
-    char gear_ext;                        /* 112-byte extension */
+    char gear_ext; /* 112-byte extension */
     float cruise_speed_mps;
     uint32_t cruise_mode;
     float fuel_capacity;

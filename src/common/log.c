@@ -12,8 +12,14 @@
 static enum log_level log_level = LOG_LVL_INFO;
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
-void log_set_level(enum log_level level) { log_level = level; }
-enum log_level log_get_level(void) { return log_level; }
+void log_set_level(enum log_level level)
+{
+    log_level = level;
+}
+enum log_level log_get_level(void)
+{
+    return log_level;
+}
 
 int log_level_parse(const char *s)
 {

@@ -46,12 +46,12 @@ void time_format_iso(int64_t ts_us, char *out, size_t outlen)
         ms += 1000;
     }
     gmtime_r(&s, &tm);
-    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)ms);
+    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)ms);
 }
 
-int addr_parse(const char *s, const char *default_host, struct sockaddr_storage *ss,
-               socklen_t *len, char **cause)
+int addr_parse(const char *s, const char *default_host, struct sockaddr_storage *ss, socklen_t *len,
+               char **cause)
 {
     char host[256];
     const char *port;

@@ -46,8 +46,8 @@ static int check_value(const struct opt_def *o, const char *v, const char *where
     switch (o->type) {
     case OPT_FLAG:
     case OPT_COUNT:
-        if (strcmp(v, "1") && strcmp(v, "0") && strcasecmp(v, "true") &&
-            strcasecmp(v, "false") && strcasecmp(v, "yes") && strcasecmp(v, "no")) {
+        if (strcmp(v, "1") && strcmp(v, "0") && strcasecmp(v, "true") && strcasecmp(v, "false") &&
+            strcasecmp(v, "yes") && strcasecmp(v, "no")) {
             *cause = xasprintf("%s: %s expects true or false, not \"%s\"", where, o->name, v);
             return -1;
         }
@@ -61,8 +61,8 @@ static int check_value(const struct opt_def *o, const char *v, const char *where
         return 0;
     case OPT_DOUBLE:
         if (parse_double(v, &d) < 0 || !(d >= o->min && d <= o->max)) {
-            *cause = xasprintf("%s: %s expects a number from %g to %g, not \"%s\"", where,
-                               o->name, o->min, o->max, v);
+            *cause = xasprintf("%s: %s expects a number from %g to %g, not \"%s\"", where, o->name,
+                               o->min, o->max, v);
             return -1;
         }
         return 0;
@@ -200,8 +200,8 @@ static int load_argv(int argc, char **argv, int *npos, char ***pos, char **cause
         if (!(o->cmds & loaded_cmd))
             continue;
         longopts[n].name = o->name;
-        longopts[n].has_arg = (o->type == OPT_FLAG || o->type == OPT_COUNT) ? no_argument
-                                                                             : required_argument;
+        longopts[n].has_arg =
+            (o->type == OPT_FLAG || o->type == OPT_COUNT) ? no_argument : required_argument;
         longopts[n].flag = NULL;
         longopts[n].val = 1000 + i;
         map[n++] = i;

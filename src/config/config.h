@@ -38,8 +38,8 @@ enum {
 };
 
 struct opt_def {
-    const char *name;    /* long option, config key, BEAMTEL_<NAME> */
-    int shortopt;        /* 0 for none */
+    const char *name; /* long option, config key, BEAMTEL_<NAME> */
+    int shortopt;     /* 0 for none */
     enum opt_type type;
     const char *metavar; /* shown in --help and the man page */
     const char *def;     /* default as text; NULL for unset */

@@ -191,9 +191,8 @@ static enum MHD_Result h_login(struct http *h, struct MHD_Connection *conn, stru
         return db_unavailable(conn, cause);
     }
     memset(&u, 0, sizeof u);
-    found = auth_username_valid(ju->valuestring)
-                ? store_user_get(c, ju->valuestring, &u, &cause)
-                : 0;
+    found =
+        auth_username_valid(ju->valuestring) ? store_user_get(c, ju->valuestring, &u, &cause) : 0;
     if (found < 0) {
         store_pool_put(h->pool, c);
         cJSON_Delete(root);
@@ -386,8 +385,7 @@ static enum MHD_Result h_session(struct http *h, struct MHD_Connection *conn, co
         return http_error(conn, 404, "not_found", "no such endpoint");
     if (strcmp(method, "DELETE") == 0 ? *rest != '\0' : strcmp(method, "GET") != 0)
         return http_error(conn, 405, "method_not_allowed", "method not allowed here");
-    if (strcmp(rest, "/frames") == 0 &&
-        query_int(conn, "points", 1000, 2, 20000, &points) < 0)
+    if (strcmp(rest, "/frames") == 0 && query_int(conn, "points", 1000, 2, 20000, &points) < 0)
         return http_error(conn, 400, "bad_request", "points must be an integer from 2 to 20000");
     c = store_pool_get(h->pool, &cause);
     if (c == NULL)
@@ -422,8 +420,7 @@ static enum MHD_Result h_session(struct http *h, struct MHD_Connection *conn, co
         }
         r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, export_read, x,
                                               export_free);
-        snprintf(disp, sizeof disp, "attachment; filename=\"beamtel-session-%" PRId64 ".csv\"",
-                 id);
+        snprintf(disp, sizeof disp, "attachment; filename=\"beamtel-session-%" PRId64 ".csv\"", id);
         MHD_add_response_header(r, "Content-Type", "text/csv; charset=utf-8");
         MHD_add_response_header(r, "Content-Disposition", disp);
         MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -467,8 +464,7 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn, const 
     if (strncmp(url, "/api/", 5) != 0 && strcmp(url, "/api") != 0)
         return http_files_serve(h, conn, url, method);
     if (strcmp(url, "/api/health") == 0)
-        return is_get ? h_health(h, conn)
-                      : http_error(conn, 405, "method_not_allowed", "use GET");
+        return is_get ? h_health(h, conn) : http_error(conn, 405, "method_not_allowed", "use GET");
     if (strcmp(url, "/api/auth/login") == 0)
         return strcmp(method, "POST") == 0
                    ? h_login(h, conn, rq)
@@ -497,9 +493,8 @@ static enum MHD_Result route(struct http *h, struct MHD_Connection *conn, const 
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct http *h = cls;
     struct req *rq = *con_cls;
@@ -548,12 +543,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 int http_api_start(struct http *h, char **cause)
 {
     h->daemon = MHD_start_daemon(
-        MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_THREAD_PER_CONNECTION |
-            MHD_USE_ERROR_LOG,
+        MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
         0, NULL, NULL, on_request, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(h->opts.max_connections > 0
-                                                    ? h->opts.max_connections
-                                                    : 256),
+        MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)(h->opts.max_connections > 0 ? h->opts.max_connections : 256),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         MHD_OPTION_END);
     if (h->daemon == NULL) {
@@ -623,4 +616,7 @@ void http_free(struct http *h)
     free(h);
 }
 
-const char *http_bound_addr(const struct http *h) { return h->bound; }
+const char *http_bound_addr(const struct http *h)
+{
+    return h->bound;
+}

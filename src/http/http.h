@@ -17,16 +17,16 @@ typedef void (*http_status_fn)(const char *user, struct buf *out, void *arg);
 typedef void (*http_login_fn)(const char *user, const char *ip, void *arg);
 
 struct http_opts {
-    const char *listen_addr;   /* "127.0.0.1:8080" */
-    const char *web_root;      /* directory of the built web app; NULL or "" for none */
-    const char *dsn;           /* PostgreSQL for users and sessions */
-    const uint8_t *jwt_key;    /* HS256 secret (≥ 32 bytes), owned by the caller */
+    const char *listen_addr; /* "127.0.0.1:8080" */
+    const char *web_root;    /* directory of the built web app; NULL or "" for none */
+    const char *dsn;         /* PostgreSQL for users and sessions */
+    const uint8_t *jwt_key;  /* HS256 secret (≥ 32 bytes), owned by the caller */
     size_t jwt_key_len;
-    int64_t token_lifetime_s;  /* 12 h */
-    int max_connections;       /* concurrent HTTP connections (256) */
-    int login_max_failures;    /* per IP within login_window_s before 429 (5) */
-    int login_window_s;        /* 60 */
-    struct stream *stream;     /* WebSocket hand-off; NULL: /ws answers 503 */
+    int64_t token_lifetime_s; /* 12 h */
+    int max_connections;      /* concurrent HTTP connections (256) */
+    int login_max_failures;   /* per IP within login_window_s before 429 (5) */
+    int login_window_s;       /* 60 */
+    struct stream *stream;    /* WebSocket hand-off; NULL: /ws answers 503 */
     http_status_fn status;
     http_login_fn on_login;
     void *arg;

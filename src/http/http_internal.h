@@ -26,7 +26,7 @@ struct http {
     struct MHD_Daemon *daemon;
     struct store_pool *pool;
     struct auth_limiter *limiter;
-    char *web_root;       /* realpath, or NULL */
+    char *web_root; /* realpath, or NULL */
     int web_root_fd;
 };
 

@@ -78,7 +78,10 @@ static enum verdict classify(const char *b, size_t n)
     return has_ws_upgrade(b, head_end(b, n)) ? TO_WS : TO_HTTP;
 }
 
-static void set_lowat(int fd, int v) { setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v); }
+static void set_lowat(int fd, int v)
+{
+    setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v);
+}
 
 static void hand_off(struct http *h, struct pending *p, enum verdict v)
 {
@@ -190,8 +193,8 @@ int http_router_start(struct http *h, char **cause)
     if (bind(h->listen_fd, (struct sockaddr *)&ss, len) < 0 || listen(h->listen_fd, 128) < 0) {
         int e = errno;
         if (e == EADDRINUSE)
-            *cause = xasprintf("cannot listen on http %s: port already in use",
-                               h->opts.listen_addr);
+            *cause =
+                xasprintf("cannot listen on http %s: port already in use", h->opts.listen_addr);
         else
             *cause = xasprintf("cannot listen on http %s: %s", h->opts.listen_addr, strerror(e));
         errno = e;
@@ -200,8 +203,7 @@ int http_router_start(struct http *h, char **cause)
     len = sizeof ss;
     getsockname(h->listen_fd, (struct sockaddr *)&ss, &len);
     addr_format((struct sockaddr *)&ss, h->bound, sizeof h->bound);
-    if (pipe2(h->wake, O_CLOEXEC) < 0 ||
-        pthread_create(&h->router, NULL, router_thread, h) != 0) {
+    if (pipe2(h->wake, O_CLOEXEC) < 0 || pthread_create(&h->router, NULL, router_thread, h) != 0) {
         *cause = xasprintf("cannot start the router: %s", strerror(errno));
         return -1;
     }

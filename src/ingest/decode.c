@@ -7,8 +7,8 @@
 #include <string.h>
 
 static const char *const reject_names[REJ_MAX] = {
-    [REJ_LENGTH] = "length",     [REJ_NONFINITE] = "non_finite", [REJ_SPEED] = "speed_range",
-    [REJ_GEAR] = "gear_range",   [REJ_PEDAL] = "pedal_range",    [REJ_CAR] = "car_name",
+    [REJ_LENGTH] = "length",   [REJ_NONFINITE] = "non_finite", [REJ_SPEED] = "speed_range",
+    [REJ_GEAR] = "gear_range", [REJ_PEDAL] = "pedal_range",    [REJ_CAR] = "car_name",
     [REJ_NO_USER] = "no_user",
 };
 
@@ -54,7 +54,10 @@ static void wr_f32(uint8_t *p, float f)
     wr_u32(p, u);
 }
 
-static int pedal_ok(float v) { return v >= -0.01f && v <= 1.01f; }
+static int pedal_ok(float v)
+{
+    return v >= -0.01f && v <= 1.01f;
+}
 
 /* Copies a fixed-size packet string that may fill its field without a NUL. */
 static void copy_str(char *dst, const uint8_t *src, size_t n)
@@ -173,7 +176,10 @@ int ingest_decode(const uint8_t *buf, size_t len, struct frame *og, struct motio
     return -1;
 }
 
-static float or0(float v) { return isfinite(v) ? v : 0.0f; }
+static float or0(float v)
+{
+    return isfinite(v) ? v : 0.0f;
+}
 
 size_t ingest_encode_outgauge(const struct frame *f, uint8_t *b, size_t len)
 {

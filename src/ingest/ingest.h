@@ -20,13 +20,13 @@
 
 /* Why a datagram was rejected; the names (ingest_reject_name) appear in logs and JSON. */
 enum ingest_reject {
-    REJ_LENGTH = 0,  /* fits neither protocol (e.g. Live for Speed OutSim, 64 bytes) */
-    REJ_NONFINITE,   /* a float is NaN or infinite */
-    REJ_SPEED,       /* |speed| > 300 m/s */
-    REJ_GEAR,        /* gear byte > 21 (forward gear > 20) */
-    REJ_PEDAL,       /* throttle, brake or clutch outside [-0.01, 1.01] */
-    REJ_CAR,         /* car name with bytes that are neither printable ASCII nor NUL */
-    REJ_NO_USER,     /* source maps to no user and there is no default ingest user */
+    REJ_LENGTH = 0, /* fits neither protocol (e.g. Live for Speed OutSim, 64 bytes) */
+    REJ_NONFINITE,  /* a float is NaN or infinite */
+    REJ_SPEED,      /* |speed| > 300 m/s */
+    REJ_GEAR,       /* gear byte > 21 (forward gear > 20) */
+    REJ_PEDAL,      /* throttle, brake or clutch outside [-0.01, 1.01] */
+    REJ_CAR,        /* car name with bytes that are neither printable ASCII nor NUL */
+    REJ_NO_USER,    /* source maps to no user and there is no default ingest user */
     REJ_MAX
 };
 const char *ingest_reject_name(enum ingest_reject r);
@@ -57,8 +57,8 @@ struct ingest_counters {
     atomic_uint_fast64_t bytes;
     atomic_uint_fast64_t outgauge;
     atomic_uint_fast64_t motionsim;
-    atomic_uint_fast64_t empty;     /* all-zero OutGauge: no vehicle data */
-    atomic_uint_fast64_t frames;    /* frames emitted */
+    atomic_uint_fast64_t empty;  /* all-zero OutGauge: no vehicle data */
+    atomic_uint_fast64_t frames; /* frames emitted */
     atomic_uint_fast64_t rejected[REJ_MAX];
     atomic_int_fast64_t last_packet_us; /* wall clock of the newest datagram, 0 = none yet */
 };
@@ -69,8 +69,7 @@ uint64_t ingest_counters_rejected(const struct ingest_counters *c);
  * (the tracker sets session_key/seq) and must not block. */
 typedef void (*ingest_frame_fn)(struct frame *f, void *arg);
 /* Maps a source to its owner's user name (§3.6); writes "" when none.  Must not block. */
-typedef void (*ingest_user_fn)(const struct sockaddr *src, char *user, size_t userlen,
-                               void *arg);
+typedef void (*ingest_user_fn)(const struct sockaddr *src, char *user, size_t userlen, void *arg);
 
 struct ingest_core_opts {
     ingest_frame_fn on_frame;

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #define NBUCKETS 64
-#define MOTION_MAX_AGE_US 250000    /* MotionSim older than this is not attached to a frame */
-#define MOTION_ONLY_PERIOD_US 10000 /* MotionSim-only frames at ≤ 100 Hz */
+#define MOTION_MAX_AGE_US 250000       /* MotionSim older than this is not attached to a frame */
+#define MOTION_ONLY_PERIOD_US 10000    /* MotionSim-only frames at ≤ 100 Hz */
 #define PORT_SWITCH_SILENCE_US 1000000 /* a new port after this much silence is the same car */
 #define USER_REMAP_US 2000000          /* how often a source's owner is looked up again */
 #define SOURCE_FORGET_US (600LL * 1000000)
@@ -77,7 +77,10 @@ void ingest_core_free(struct ingest_core *c)
     free(c);
 }
 
-struct ingest_counters *ingest_core_counters(struct ingest_core *c) { return &c->counters; }
+struct ingest_counters *ingest_core_counters(struct ingest_core *c)
+{
+    return &c->counters;
+}
 
 /* The IP part of an address, for hashing and same-host checks. */
 static size_t ip_bytes(const struct sockaddr *sa, const uint8_t **p)
@@ -151,7 +154,8 @@ static struct src *src_exact(struct ingest_core *c, const struct sockaddr *sa)
 {
     uint16_t port = port_of(sa);
     for (struct src *s = c->exact[exact_bucket_of(sa)]; s; s = s->next_exact)
-        if (port_of((struct sockaddr *)&s->addr) == port && same_ip((struct sockaddr *)&s->addr, sa))
+        if (port_of((struct sockaddr *)&s->addr) == port &&
+            same_ip((struct sockaddr *)&s->addr, sa))
             return s;
     return NULL;
 }
@@ -177,8 +181,7 @@ static int src_owner(struct ingest_core *c, struct src *s, int64_t now_us)
         now_us < s->user_mapped_us) {
         s->user[0] = '\0';
         if (c->opts.map_user)
-            c->opts.map_user((struct sockaddr *)&s->addr, s->user, sizeof s->user,
-                             c->opts.arg);
+            c->opts.map_user((struct sockaddr *)&s->addr, s->user, sizeof s->user, c->opts.arg);
         if (s->user[0] == '\0' && c->opts.default_user)
             strncpy(s->user, c->opts.default_user, sizeof s->user - 1);
         s->user_mapped_us = now_us;
@@ -236,8 +239,7 @@ static void reject(struct ingest_core *c, int64_t ts_us, const struct sockaddr *
     if (ratelimit_ok(&c->reject_log, time_mono_us())) {
         char text[FRAME_SOURCE_LEN];
         addr_format(sa, text, sizeof text);
-        log_warn("rejected a %zu-byte datagram from %s: %s", len, text,
-                 ingest_reject_name(why));
+        log_warn("rejected a %zu-byte datagram from %s: %s", len, text, ingest_reject_name(why));
     }
 }
 

@@ -73,8 +73,14 @@ struct ingest *ingest_new(const struct ingest_opts *opts, struct ingest_core *co
     return in;
 }
 
-const char *ingest_bound_addr(const struct ingest *in) { return in->bound; }
-int ingest_rcvbuf(const struct ingest *in) { return in->rcvbuf; }
+const char *ingest_bound_addr(const struct ingest *in)
+{
+    return in->bound;
+}
+int ingest_rcvbuf(const struct ingest *in)
+{
+    return in->rcvbuf;
+}
 
 static void *ingest_thread(void *arg)
 {
@@ -83,7 +89,8 @@ static void *ingest_thread(void *arg)
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
     struct sockaddr_storage addrs[BATCH];
-    struct pollfd pfd[2] = {{.fd = in->fd, .events = POLLIN}, {.fd = in->wake[0], .events = POLLIN}};
+    struct pollfd pfd[2] = {{.fd = in->fd, .events = POLLIN},
+                            {.fd = in->wake[0], .events = POLLIN}};
     int64_t next_tick = time_mono_us();
 
     while (!atomic_load(&in->stop)) {

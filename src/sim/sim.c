@@ -217,7 +217,10 @@ static uint64_t splitmix64(uint64_t *state)
 }
 
 /* Uniform in [0, 1). */
-static double uniform(uint64_t *state) { return (double)(splitmix64(state) >> 11) * 0x1.0p-53; }
+static double uniform(uint64_t *state)
+{
+    return (double)(splitmix64(state) >> 11) * 0x1.0p-53;
+}
 
 /* ---- the car ---- */
 
@@ -408,7 +411,10 @@ struct sim_car *sim_car_new(int index, uint32_t seed)
 }
 
 /* Frees a car; NULL is accepted. */
-void sim_car_free(struct sim_car *car) { free(car); }
+void sim_car_free(struct sim_car *car)
+{
+    free(car);
+}
 
 /* Advances the car by dt seconds in sub-steps of at most SUBSTEP_MAX_S; dt ≤ 0 does nothing. */
 void sim_car_step(struct sim_car *car, double dt)
@@ -428,16 +434,28 @@ void sim_car_step(struct sim_car *car, double dt)
 }
 
 /* Accessors: the state after the last step, in the units sim.h names. */
-double sim_car_speed(const struct sim_car *car) { return car->v_mps; }
+double sim_car_speed(const struct sim_car *car)
+{
+    return car->v_mps;
+}
 
 double sim_car_lat_acc(const struct sim_car *car)
 {
     return -car->track.seg[car->seg].curv * car->v_mps * car->v_mps;
 }
 
-double sim_car_long_acc(const struct sim_car *car) { return car->a_long_mps2; }
-int sim_car_gear(const struct sim_car *car) { return car->gear; }
-double sim_car_rpm(const struct sim_car *car) { return car->rpm; }
+double sim_car_long_acc(const struct sim_car *car)
+{
+    return car->a_long_mps2;
+}
+int sim_car_gear(const struct sim_car *car)
+{
+    return car->gear;
+}
+double sim_car_rpm(const struct sim_car *car)
+{
+    return car->rpm;
+}
 
 double sim_car_turn_radius_m(const struct sim_car *car)
 {
@@ -445,14 +463,38 @@ double sim_car_turn_radius_m(const struct sim_car *car)
     return curv == 0 ? 0 : 1.0 / curv;
 }
 
-double sim_car_throttle(const struct sim_car *car) { return car->throttle; }
-double sim_car_brake(const struct sim_car *car) { return car->brake; }
-double sim_car_clutch(const struct sim_car *car) { return car->clutch; }
-double sim_car_distance_m(const struct sim_car *car) { return car->dist_m; }
-double sim_car_lap_pos_m(const struct sim_car *car) { return car->s_m; }
-int sim_car_laps(const struct sim_car *car) { return car->laps; }
-double sim_car_last_lap_s(const struct sim_car *car) { return car->last_lap_s; }
-double sim_car_time_s(const struct sim_car *car) { return car->t_s; }
+double sim_car_throttle(const struct sim_car *car)
+{
+    return car->throttle;
+}
+double sim_car_brake(const struct sim_car *car)
+{
+    return car->brake;
+}
+double sim_car_clutch(const struct sim_car *car)
+{
+    return car->clutch;
+}
+double sim_car_distance_m(const struct sim_car *car)
+{
+    return car->dist_m;
+}
+double sim_car_lap_pos_m(const struct sim_car *car)
+{
+    return car->s_m;
+}
+int sim_car_laps(const struct sim_car *car)
+{
+    return car->laps;
+}
+double sim_car_last_lap_s(const struct sim_car *car)
+{
+    return car->last_lap_s;
+}
+double sim_car_time_s(const struct sim_car *car)
+{
+    return car->t_s;
+}
 
 /* ---- datagrams ---- */
 

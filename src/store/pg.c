@@ -24,8 +24,13 @@ static void on_notice(void *arg, const char *message)
 PGconn *pg_connect(const char *dsn, char **cause)
 {
     /* Our defaults come first so that anything in the user's DSN overrides them. */
-    const char *keys[] = {"application_name", "connect_timeout", "keepalives_idle",
-                          "keepalives_interval", "keepalives_count", "dbname", NULL};
+    const char *keys[] = {"application_name",
+                          "connect_timeout",
+                          "keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          "dbname",
+                          NULL};
     const char *vals[] = {"beamtel", "5", "10", "5", "3", dsn ? dsn : "", NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
@@ -114,7 +119,10 @@ static uint8_t *field_i32(uint8_t *p, int32_t v)
     return put_u32(p, (uint32_t)v);
 }
 
-static uint8_t *field_null(uint8_t *p) { return put_u32(p, 0xffffffffu); }
+static uint8_t *field_null(uint8_t *p)
+{
+    return put_u32(p, 0xffffffffu);
+}
 
 static uint8_t *field_f32(uint8_t *p, float v)
 {
@@ -126,9 +134,9 @@ static uint8_t *field_f32(uint8_t *p, float v)
     return put_u32(p, u);
 }
 
-#define FRAME_COLUMNS                                                                          \
-    "session_id, seq, ts, speed, rpm, gear, g_force_x, g_force_y, throttle, brake, clutch, "  \
-    "fuel, engine_temp_c, oil_temp_c, oil_pressure_bar, turbo_bar, dash_lights, show_lights, " \
+#define FRAME_COLUMNS                                                                              \
+    "session_id, seq, ts, speed, rpm, gear, g_force_x, g_force_y, throttle, brake, clutch, "       \
+    "fuel, engine_temp_c, oil_temp_c, oil_pressure_bar, turbo_bar, dash_lights, show_lights, "     \
     "flags, pos_x, pos_y, pos_z"
 
 #define COPY_ROW_MAX 256 /* 22 fields: at most 2 + 22 * 12 bytes */
@@ -136,8 +144,8 @@ static uint8_t *field_f32(uint8_t *p, float v)
 static void copy_frame(struct buf *b, int64_t session_id, const struct frame *f)
 {
     uint8_t *p, *start;
-    const float tail[] = {f->g_force_x, f->g_force_y, f->throttle,      f->brake,
-                          f->clutch,    f->fuel,      f->engine_temp_c, f->oil_temp_c,
+    const float tail[] = {f->g_force_x,        f->g_force_y, f->throttle,      f->brake,
+                          f->clutch,           f->fuel,      f->engine_temp_c, f->oil_temp_c,
                           f->oil_pressure_bar, f->turbo_bar};
     buf_reserve(b, COPY_ROW_MAX);
     start = p = (uint8_t *)b->data + b->len;
@@ -176,8 +184,8 @@ static void copy_frame(struct buf *b, int64_t session_id, const struct frame *f)
 struct wsess {
     struct wsess *next;
     uint64_t key;
-    int64_t id;      /* -1: its user does not exist; its ops are dropped */
-    int64_t stored;  /* frames committed (= highest seq) */
+    int64_t id;     /* -1: its user does not exist; its ops are dropped */
+    int64_t stored; /* frames committed (= highest seq) */
     int64_t start_us, last_moving_us, end_us;
     double threshold;
     struct stats st;
@@ -224,7 +232,10 @@ void pg_writer_free(struct pg_writer *w)
     free(w);
 }
 
-int pg_writer_connected(const struct pg_writer *w) { return w->connected; }
+int pg_writer_connected(const struct pg_writer *w)
+{
+    return w->connected;
+}
 
 static struct wsess *wsess_find(struct pg_writer *w, uint64_t key)
 {
@@ -316,8 +327,8 @@ static struct wsess *wsess_load(struct pg_writer *w, uint64_t key, int *err, cha
     s->threshold = strtod(PQgetvalue(res, 0, 3), NULL);
     PQclear(res);
     int64_t seq;
-    if (pg_rebuild_stats(w->conn, s->id, s->threshold, &s->st, &s->last_moving_us, &seq,
-                         cause) < 0) {
+    if (pg_rebuild_stats(w->conn, s->id, s->threshold, &s->st, &s->last_moving_us, &seq, cause) <
+        0) {
         *err = -1;
         return NULL;
     }
@@ -416,8 +427,8 @@ static int op_event(struct pg_writer *w, const struct wsess *s, const struct tra
 static int run_copy(struct pg_writer *w, char **cause)
 {
     static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
-    PGresult *res = PQexec(w->conn, "COPY telemetry_frames (" FRAME_COLUMNS
-                                    ") FROM STDIN (FORMAT binary)");
+    PGresult *res =
+        PQexec(w->conn, "COPY telemetry_frames (" FRAME_COLUMNS ") FROM STDIN (FORMAT binary)");
     int16_t trailer = (int16_t)htons(0xffff);
     if (PQresultStatus(res) != PGRES_COPY_IN) {
         *cause = pg_error(w->conn, res, "cannot start COPY");
@@ -427,7 +438,8 @@ static int run_copy(struct pg_writer *w, char **cause)
     PQclear(res);
     if (PQputCopyData(w->conn, header, sizeof header) != 1 ||
         PQputCopyData(w->conn, w->copy.data, (int)w->copy.len) != 1 ||
-        PQputCopyData(w->conn, (const char *)&trailer, 2) != 1 || PQputCopyEnd(w->conn, NULL) != 1) {
+        PQputCopyData(w->conn, (const char *)&trailer, 2) != 1 ||
+        PQputCopyEnd(w->conn, NULL) != 1) {
         *cause = pg_error(w->conn, NULL, "COPY failed");
         return -1;
     }
@@ -508,8 +520,8 @@ static int update_session(struct pg_writer *w, struct wsess *s, char **cause)
     return 0;
 }
 
-static int apply_ops(struct pg_writer *w, const struct track_op *ops, size_t n,
-                     uint64_t *frames, char **cause)
+static int apply_ops(struct pg_writer *w, const struct track_op *ops, size_t n, uint64_t *frames,
+                     char **cause)
 {
     int err = 0;
     for (size_t i = 0; i < n; i++) {
@@ -647,8 +659,7 @@ int pg_writer_recover(struct pg_writer *w, char **cause)
         if (pg_exec(w->conn, "BEGIN", cause) < 0)
             break;
         /* Frames after the last moving frame were idle frames held back: not part of it. */
-        if (pg_rebuild_stats(w->conn, s.id, s.threshold, &s.st, &s.last_moving_us, &seq,
-                             cause) < 0)
+        if (pg_rebuild_stats(w->conn, s.id, s.threshold, &s.st, &s.last_moving_us, &seq, cause) < 0)
             break;
         snprintf(cnt, sizeof cnt, "%" PRId64, seq);
         {
@@ -676,16 +687,16 @@ int pg_writer_recover(struct pg_writer *w, char **cause)
             if (update_session(w, &s, cause) < 0)
                 break;
             const char *params[1] = {id};
-            PGresult *r = PQexecParams(w->conn,
-                                       "UPDATE sessions SET end_reason = 'crash' WHERE id = $1",
-                                       1, NULL, params, NULL, NULL, 0);
+            PGresult *r =
+                PQexecParams(w->conn, "UPDATE sessions SET end_reason = 'crash' WHERE id = $1", 1,
+                             NULL, params, NULL, NULL, 0);
             PQclear(r);
         }
         if (pg_exec(w->conn, "COMMIT", cause) < 0)
             break;
         closed++;
-        log_info("recorder: closed session %s left open by an earlier run (%" PRId64 " frames)",
-                 id, seq);
+        log_info("recorder: closed session %s left open by an earlier run (%" PRId64 " frames)", id,
+                 seq);
     }
     PQclear(res);
     if (*cause) {

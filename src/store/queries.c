@@ -28,17 +28,17 @@ void store_disconnect(struct store_conn *c)
     free(c);
 }
 
-#define SESSION_COLUMNS                                                                        \
-    "s.id, u.username, s.car_name, s.source, "                                               \
-    "(extract(epoch FROM s.start_time) * 1000000)::bigint, "                                 \
-    "(extract(epoch FROM s.end_time) * 1000000)::bigint, s.closed, coalesce(s.end_reason, ''), " \
-    "s.frame_count, s.duration_s, s.moving_time_s, s.distance_m, s.top_speed_mps, "          \
+#define SESSION_COLUMNS                                                                            \
+    "s.id, u.username, s.car_name, s.source, "                                                     \
+    "(extract(epoch FROM s.start_time) * 1000000)::bigint, "                                       \
+    "(extract(epoch FROM s.end_time) * 1000000)::bigint, s.closed, coalesce(s.end_reason, ''), "   \
+    "s.frame_count, s.duration_s, s.moving_time_s, s.distance_m, s.top_speed_mps, "                \
     "s.avg_speed_mps, s.max_lat_g, s.max_accel_g, s.max_brake_g, s.consistency, s.max_rpm"
 
-#define FRAME_SELECT                                                                           \
-    "SELECT seq, (extract(epoch FROM ts) * 1000000)::bigint, speed, rpm, gear, g_force_x, "    \
-    "g_force_y, throttle, brake, clutch, fuel, engine_temp_c, oil_temp_c, oil_pressure_bar, "  \
-    "turbo_bar, dash_lights, show_lights, flags, pos_x, pos_y, pos_z FROM telemetry_frames "   \
+#define FRAME_SELECT                                                                               \
+    "SELECT seq, (extract(epoch FROM ts) * 1000000)::bigint, speed, rpm, gear, g_force_x, "        \
+    "g_force_y, throttle, brake, clutch, fuel, engine_temp_c, oil_temp_c, oil_pressure_bar, "      \
+    "turbo_bar, dash_lights, show_lights, flags, pos_x, pos_y, pos_z FROM telemetry_frames "       \
     "WHERE session_id = $1::bigint ORDER BY seq"
 
 static void row_from(PGresult *res, int i, struct session_row *r)
@@ -297,7 +297,7 @@ int store_session_events_json(struct store_conn *c, int64_t id, struct buf *out,
 }
 
 /* Channels of the downsampled series, in the order of the SELECT below. */
-static const char *const series_channels[] = {"speed_mps", "rpm",       "throttle", "brake",
+static const char *const series_channels[] = {"speed_mps", "rpm",       "throttle",  "brake",
                                               "clutch",    "g_force_x", "g_force_y", "gear"};
 #define NCHAN ((int)(sizeof series_channels / sizeof series_channels[0]))
 
@@ -340,8 +340,9 @@ int store_session_series_json(struct store_conn *c, const struct session_row *ro
         return -1;
     n = PQntuples(res);
     time_format_iso(row->start_us, st, sizeof st);
-    buf_addf(out, "{\"session_id\":%" PRId64 ",\"points\":%d,\"per_frame\":%s,\"bucket_s\":",
-             row->id, points, per_frame ? "true" : "false");
+    buf_addf(out,
+             "{\"session_id\":%" PRId64 ",\"points\":%d,\"per_frame\":%s,\"bucket_s\":", row->id,
+             points, per_frame ? "true" : "false");
     buf_add_json_num(out, per_frame ? NAN : bucket_s, 9);
     buf_addf(out, ",\"start_time\":\"%s\"", st);
     /* Column 1 is the time; then min/max pairs per channel. */
@@ -385,8 +386,8 @@ static void csv_num(struct buf *b, double v, int digits)
 void store_export_frame_csv(const struct frame *f, struct buf *b)
 {
     char ts[40];
-    const float vals[] = {f->throttle,  f->brake, f->clutch,        f->g_force_x, f->g_force_y,
-                          f->fuel,      f->engine_temp_c, f->oil_temp_c, f->turbo_bar};
+    const float vals[] = {f->throttle, f->brake,         f->clutch,     f->g_force_x, f->g_force_y,
+                          f->fuel,     f->engine_temp_c, f->oil_temp_c, f->turbo_bar};
     time_format_iso(f->ts_us, ts, sizeof ts);
     buf_addf(b, "%u,%s,%lld,", f->seq, ts, (long long)f->ts_us);
     csv_num(b, f->speed_mps, 9);
@@ -410,7 +411,6 @@ struct store_export {
     int header_done;
     int done;
 };
-
 
 struct store_export *store_export_open(struct store_conn *c, int64_t id, char **cause)
 {

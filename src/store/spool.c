@@ -301,4 +301,7 @@ uint64_t spool_pending(struct spool *sp)
     return n;
 }
 
-uint64_t spool_first_new_segment(struct spool *sp) { return sp->boot_first; }
+uint64_t spool_first_new_segment(struct spool *sp)
+{
+    return sp->boot_first;
+}

@@ -34,9 +34,9 @@ struct recorder_stats {
     uint64_t dropped;        /* ops lost because even the spool failed (disk full) */
     uint64_t frames_written; /* frames committed to PostgreSQL */
     uint64_t sessions_started, sessions_ended;
-    uint64_t queued;         /* ops waiting in memory */
-    uint64_t spooled;        /* ops waiting on disk */
-    int64_t lag_us;          /* age of the oldest op not yet committed (0 when idle) */
+    uint64_t queued;  /* ops waiting in memory */
+    uint64_t spooled; /* ops waiting on disk */
+    int64_t lag_us;   /* age of the oldest op not yet committed (0 when idle) */
     int db_up;
     uint64_t db_errors;
 };
@@ -110,8 +110,8 @@ int store_conn_ok(struct store_conn *c);
 struct user_row {
     int64_t id;
     char username[FRAME_USER_LEN];
-    char *password_hash;   /* NULL: no password set */
-    char last_ip[48];      /* "" when never logged in */
+    char *password_hash;    /* NULL: no password set */
+    char last_ip[48];       /* "" when never logged in */
     char *fumbletron_token; /* NULL when unset */
     int fumbletron_valid;
     int64_t created_us;
@@ -124,10 +124,9 @@ int store_user_get(struct store_conn *c, const char *name, struct user_row *u, c
 /* Adds a user (hash may be NULL).  0, or -1 with *cause (e.g. it exists). */
 int store_user_add(struct store_conn *c, const char *name, const char *hash, char **cause);
 /* Sets the password hash; 1 done, 0 no such user, -1 with *cause. */
-int store_user_set_password(struct store_conn *c, const char *name, const char *hash,
-                            char **cause);
-int store_user_set_fumbletron(struct store_conn *c, const char *name, const char *token,
-                              int valid, char **cause);
+int store_user_set_password(struct store_conn *c, const char *name, const char *hash, char **cause);
+int store_user_set_fumbletron(struct store_conn *c, const char *name, const char *token, int valid,
+                              char **cause);
 int store_user_set_last_ip(struct store_conn *c, const char *name, const char *ip, char **cause);
 /* Deletes a user and everything they own; 1 done, 0 no such user, -1 with *cause. */
 int store_user_delete(struct store_conn *c, const char *name, char **cause);
@@ -139,7 +138,7 @@ int store_map_add(struct store_conn *c, const char *user, const char *cidr, char
 int store_map_remove(struct store_conn *c, const char *cidr, char **cause);
 /* One line of the §3.6 table: explicit mappings first (most specific first), then last_ip. */
 struct source_map_entry {
-    char cidr[64];  /* "10.0.0.0/8", "127.0.0.2/32" */
+    char cidr[64]; /* "10.0.0.0/8", "127.0.0.2/32" */
     char user[FRAME_USER_LEN];
     int explicit_map; /* 1 from ingest_sources, 0 from users.last_ip */
 };

@@ -31,9 +31,8 @@ double pg_num(PGresult *res, int row, int col);
 
 /* Frames of one session with everything stats_add needs, in seq order; used to rebuild the
  * recorder's accumulators after an error and to close sessions left open by a crash. */
-int pg_rebuild_stats(PGconn *conn, int64_t session_id, double move_threshold,
-                     struct stats *st, int64_t *last_moving_us, int64_t *last_moving_seq,
-                     char **cause);
+int pg_rebuild_stats(PGconn *conn, int64_t session_id, double move_threshold, struct stats *st,
+                     int64_t *last_moving_us, int64_t *last_moving_seq, char **cause);
 
 /* ---- the batch writer (pg.c), owned by the recorder's writer thread ---- */
 struct pg_writer;

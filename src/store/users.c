@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_COLUMNS                                                                           \
-    "id, username, password_hash, coalesce(host(last_ip), ''), fumbletron_token, "             \
+#define USER_COLUMNS                                                                               \
+    "id, username, password_hash, coalesce(host(last_ip), ''), fumbletron_token, "                 \
     "fumbletron_valid, (extract(epoch FROM created_at) * 1000000)::bigint"
 
 void store_user_row_free(struct user_row *u)
@@ -33,9 +33,9 @@ static void user_from(PGresult *res, int i, struct user_row *u)
 int store_user_get(struct store_conn *c, const char *name, struct user_row *u, char **cause)
 {
     const char *params[1] = {name};
-    PGresult *res = pg_query(c->conn, PGRES_TUPLES_OK, "cannot read the user",
-                             "SELECT " USER_COLUMNS " FROM users WHERE username = $1", 1, params,
-                             cause);
+    PGresult *res =
+        pg_query(c->conn, PGRES_TUPLES_OK, "cannot read the user",
+                 "SELECT " USER_COLUMNS " FROM users WHERE username = $1", 1, params, cause);
     int n;
     if (res == NULL)
         return -1;
@@ -48,9 +48,9 @@ int store_user_get(struct store_conn *c, const char *name, struct user_row *u, c
 
 int store_user_list(struct store_conn *c, struct user_row *rows, int max, char **cause)
 {
-    PGresult *res = pg_query(c->conn, PGRES_TUPLES_OK, "cannot list users",
-                             "SELECT " USER_COLUMNS " FROM users ORDER BY username", 0, NULL,
-                             cause);
+    PGresult *res =
+        pg_query(c->conn, PGRES_TUPLES_OK, "cannot list users",
+                 "SELECT " USER_COLUMNS " FROM users ORDER BY username", 0, NULL, cause);
     int n;
     if (res == NULL)
         return -1;
@@ -88,17 +88,15 @@ int store_user_add(struct store_conn *c, const char *name, const char *hash, cha
     return r < 0 ? -1 : 0;
 }
 
-int store_user_set_password(struct store_conn *c, const char *name, const char *hash,
-                            char **cause)
+int store_user_set_password(struct store_conn *c, const char *name, const char *hash, char **cause)
 {
     const char *params[2] = {name, hash};
     return exec_count(c, "cannot set the password",
-                      "UPDATE users SET password_hash = $2 WHERE username = $1", 2, params,
-                      cause);
+                      "UPDATE users SET password_hash = $2 WHERE username = $1", 2, params, cause);
 }
 
-int store_user_set_fumbletron(struct store_conn *c, const char *name, const char *token,
-                              int valid, char **cause)
+int store_user_set_fumbletron(struct store_conn *c, const char *name, const char *token, int valid,
+                              char **cause)
 {
     const char *params[3] = {name, token, valid ? "t" : "f"};
     return exec_count(c, "cannot set the Fumbletron token",
@@ -111,8 +109,7 @@ int store_user_set_last_ip(struct store_conn *c, const char *name, const char *i
 {
     const char *params[2] = {name, ip};
     return exec_count(c, "cannot record the login address",
-                      "UPDATE users SET last_ip = $2::inet WHERE username = $1", 2, params,
-                      cause);
+                      "UPDATE users SET last_ip = $2::inet WHERE username = $1", 2, params, cause);
 }
 
 int store_user_delete(struct store_conn *c, const char *name, char **cause)
@@ -144,8 +141,7 @@ int store_map_remove(struct store_conn *c, const char *cidr, char **cause)
                       "DELETE FROM ingest_sources WHERE cidr = $1::cidr", 1, params, cause);
 }
 
-int store_source_map_load(struct store_conn *c, struct source_map_entry *out, int max,
-                          char **cause)
+int store_source_map_load(struct store_conn *c, struct source_map_entry *out, int max, char **cause)
 {
     PGresult *res = pg_query(
         c->conn, PGRES_TUPLES_OK, "cannot read the source mappings",

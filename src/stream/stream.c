@@ -14,11 +14,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define TICK_US 250000          /* expiry, choke and status checks */
-#define STATUS_EVERY_TICKS 4    /* status once a second */
-#define LAG_SKIP 120            /* further behind than this: jump to the newest (latest wins) */
-#define RX_MAX 8192             /* largest client message accepted */
-#define ADOPT_MAX 512           /* sockets waiting for adoption */
+#define TICK_US 250000       /* expiry, choke and status checks */
+#define STATUS_EVERY_TICKS 4 /* status once a second */
+#define LAG_SKIP 120         /* further behind than this: jump to the newest (latest wins) */
+#define RX_MAX 8192          /* largest client message accepted */
+#define ADOPT_MAX 512        /* sockets waiting for adoption */
 
 enum entry_kind { ENTRY_FRAME = 1, ENTRY_SESSION };
 
@@ -106,8 +106,7 @@ void stream_publish_frame(struct stream *s, const struct frame *f, const struct 
         wake(s);
 }
 
-void stream_publish_session(struct stream *s, const char *user, const char *event,
-                            const char *json)
+void stream_publish_session(struct stream *s, const char *user, const char *event, const char *json)
 {
     struct entry *e;
     char *msg = xasprintf("{\"type\":\"session\",\"event\":\"%s\",\"session\":%s}", event, json);
@@ -156,7 +155,10 @@ void stream_adopt_fd(struct stream *s, int fd)
     wake(s);
 }
 
-int stream_client_count(struct stream *s) { return atomic_load(&s->authed_count); }
+int stream_client_count(struct stream *s)
+{
+    return atomic_load(&s->authed_count);
+}
 
 /* ---- service thread ---- */
 
@@ -263,8 +265,8 @@ static void handle_message(struct client *c, const char *msg, size_t len)
         cJSON_Delete(root);
         return;
     }
-    if (!cJSON_IsString(token) || s->opts.verify(token->valuestring, user, sizeof user, &exp_s,
-                                                 &cause, s->opts.arg) < 0) {
+    if (!cJSON_IsString(token) ||
+        s->opts.verify(token->valuestring, user, sizeof user, &exp_s, &cause, s->opts.arg) < 0) {
         char reason[96];
         snprintf(reason, sizeof reason, "unauthorized: %s", cause ? cause : "token missing");
         client_close(c, 4401, reason);
@@ -297,7 +299,7 @@ static int send_text(struct client *c, struct buf *b)
     /* lws needs LWS_PRE bytes of headroom before the payload. */
     size_t n = b->len - LWS_PRE;
     return lws_write(c->wsi, (unsigned char *)b->data + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n ? -1
-                                                                                         : 0;
+                                                                                             : 0;
 }
 
 static void live_json(struct buf *b, const struct entry *e)

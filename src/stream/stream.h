@@ -26,10 +26,10 @@ struct stream_opts {
     stream_verify_fn verify;
     stream_status_fn status;
     void *arg;
-    int auth_timeout_ms;   /* 5000 */
-    int choke_timeout_ms;  /* close a client that stays unable to take data this long (10000) */
-    int sndbuf_bytes;      /* kernel send buffer per client, small so drops show (65536) */
-    int ring_frames;       /* frames kept for clients to catch up (8192) */
+    int auth_timeout_ms;  /* 5000 */
+    int choke_timeout_ms; /* close a client that stays unable to take data this long (10000) */
+    int sndbuf_bytes;     /* kernel send buffer per client, small so drops show (65536) */
+    int ring_frames;      /* frames kept for clients to catch up (8192) */
 };
 
 struct stream;

@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void put_f32(uint8_t *p, float v) { memcpy(p, &v, 4); } /* tests run little-endian */
+static void put_f32(uint8_t *p, float v)
+{
+    memcpy(p, &v, 4);
+} /* tests run little-endian */
 
 /* A plausible BeamNG OutGauge body at 20 m/s in 3rd gear. */
 static void sample_frame(struct frame *f)
