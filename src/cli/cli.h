@@ -68,6 +68,15 @@ const uint64_t *pipeline_session_keys(const struct pipeline *p, int *n);
  * stored_frames, sessions_started. */
 void pipeline_counters_json(struct pipeline *p, struct recorder *rec, struct buf *out);
 
+/* ---- sessions output, shared by the --db path and the --server path (sessions_api.c) ---- */
+struct sessions_printer {
+    void (*list)(const struct session_row *rows, int n);                /* table, --json or --csv */
+    void (*show)(const struct session_row *row, const double *spark60); /* NULL: no line */
+};
+/* Runs `sessions list|show ID|export ID` against --server with the stored token; returns an
+ * exit code. */
+int cli_sessions_api(const char *verb, int64_t id, const struct sessions_printer *pr);
+
 /* ---- sourcemap.c: §3.6 source → user table for the ingest thread ---- */
 struct sourcemap;
 struct sourcemap *sourcemap_new(void);

@@ -107,18 +107,13 @@ static void print_table(const struct session_row *rows, int n, const struct unit
         printf("speeds in %s\n", u->speed_name);
 }
 
-static int do_list(struct store_conn *c, const struct units *u)
+static const struct units *units_chosen(void)
 {
-    int limit = (int)config_get_int("limit"), n;
-    struct session_row *rows = xcalloc((size_t)limit, sizeof *rows);
-    char *cause = NULL;
-    n = store_list_sessions(c, NULL, 0, limit, rows, &cause);
-    if (n < 0) {
-        fprintf(stderr, "beamtel sessions: %s\n", cause);
-        free(cause);
-        free(rows);
-        return BT_EXIT_DATABASE;
-    }
+    return strcmp(config_get_str("units"), "imperial") == 0 ? &IMPERIAL : &METRIC;
+}
+
+static void print_list(const struct session_row *rows, int n)
+{
     if (config_get_flag("json")) {
         struct buf b = {0};
         buf_addc(&b, '[');
@@ -135,8 +130,23 @@ static int do_list(struct store_conn *c, const struct units *u)
         for (int i = 0; i < n; i++)
             print_csv_row(&rows[i]);
     } else {
-        print_table(rows, n, u);
+        print_table(rows, n, units_chosen());
     }
+}
+
+static int do_list(struct store_conn *c)
+{
+    int limit = (int)config_get_int("limit"), n;
+    struct session_row *rows = xcalloc((size_t)limit, sizeof *rows);
+    char *cause = NULL;
+    n = store_list_sessions(c, NULL, 0, limit, rows, &cause);
+    if (n < 0) {
+        fprintf(stderr, "beamtel sessions: %s\n", cause);
+        free(cause);
+        free(rows);
+        return BT_EXIT_DATABASE;
+    }
+    print_list(rows, n);
     free(rows);
     return BT_EXIT_OK;
 }
@@ -161,7 +171,7 @@ static int spark_frame(const struct frame *f, void *arg)
     return 0;
 }
 
-static void print_sparkline(const struct spark *s, double top)
+static void print_sparkline(const double *max, double top)
 {
     static const char *const utf8[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
     static const char ascii[] = " .:-=+*#";
@@ -169,7 +179,7 @@ static void print_sparkline(const struct spark *s, double top)
     int use_utf8 = lang && (strstr(lang, "UTF-8") || strstr(lang, "utf8"));
     printf("  speed      ");
     for (int i = 0; i < SPARK_WIDTH; i++) {
-        int lvl = top > 0 ? (int)(s->max[i] / top * 7.999) : 0;
+        int lvl = top > 0 ? (int)(max[i] / top * 7.999) : 0;
         if (lvl < 0)
             lvl = 0;
         if (lvl > 7)
@@ -182,27 +192,18 @@ static void print_sparkline(const struct spark *s, double top)
     putchar('\n');
 }
 
-static int do_show(struct store_conn *c, int64_t id, const struct units *u)
+static void print_show(const struct session_row *rp, const double *spark)
 {
-    struct session_row r;
-    char *cause = NULL, start[40], end[40] = "-", dur[40], mov[40];
-    int found = store_get_session(c, NULL, id, &r, &cause);
-    if (found < 0) {
-        fprintf(stderr, "beamtel sessions: %s\n", cause);
-        free(cause);
-        return BT_EXIT_DATABASE;
-    }
-    if (found == 0) {
-        fprintf(stderr, "beamtel sessions: no session %" PRId64 "\n", id);
-        return BT_EXIT_FAILURE;
-    }
+    const struct units *u = units_chosen();
+    struct session_row r = *rp;
+    char start[40], end[40] = "-", dur[40], mov[40];
     if (config_get_flag("json")) {
         struct buf b = {0};
         store_session_to_json(&r, &b);
         buf_addc(&b, '\n');
         fputs(buf_cstr(&b), stdout);
         buf_free(&b);
-        return BT_EXIT_OK;
+        return;
     }
     time_format_iso(r.start_us, start, sizeof start);
     if (r.end_us)
@@ -232,15 +233,36 @@ static int do_show(struct store_conn *c, int64_t id, const struct units *u)
     if (isfinite(r.a.max_rpm))
         printf("  max rpm    %.0f\n", r.a.max_rpm);
     printf("  frames     %" PRId64 "\n", r.a.frame_count);
-    if (r.a.frame_count > 1 && r.end_us > r.start_us) {
+    if (spark)
+        print_sparkline(spark, r.a.top_speed_mps);
+}
+
+static int do_show(struct store_conn *c, int64_t id)
+{
+    struct session_row r;
+    char *cause = NULL;
+    int found = store_get_session(c, NULL, id, &r, &cause);
+    if (found < 0) {
+        fprintf(stderr, "beamtel sessions: %s\n", cause);
+        free(cause);
+        return BT_EXIT_DATABASE;
+    }
+    if (found == 0) {
+        fprintf(stderr, "beamtel sessions: no session %" PRId64 "\n", id);
+        return BT_EXIT_FAILURE;
+    }
+    if (!config_get_flag("json") && r.a.frame_count > 60 && r.end_us > r.start_us) {
         struct spark s;
         memset(&s, 0, sizeof s);
         s.start_us = r.start_us;
         s.span_us = r.end_us - r.start_us;
-        if (store_each_frame(c, r.id, spark_frame, &s, &cause) == 0)
-            print_sparkline(&s, r.a.top_speed_mps);
+        if (store_each_frame(c, r.id, spark_frame, &s, &cause) == 0) {
+            print_show(&r, s.max);
+            return BT_EXIT_OK;
+        }
         free(cause);
     }
+    print_show(&r, NULL);
     return BT_EXIT_OK;
 }
 
@@ -285,14 +307,13 @@ int cmd_sessions_main(int argc, char **argv)
     int npos = 0, rc = BT_EXIT_OK;
     char **pos = NULL, *cause = NULL;
     const char *verb;
-    const struct units *u;
+    static const struct sessions_printer printer = {print_list, print_show};
     struct store_conn *c = NULL;
     long id = 0;
 
     if (cli_setup(CMD_SESSIONS, argc, argv, &npos, &pos, &rc) < 0)
         goto out;
     verb = npos > 0 ? pos[0] : "list";
-    u = strcmp(config_get_str("units"), "imperial") == 0 ? &IMPERIAL : &METRIC;
     if (strcmp(verb, "list") == 0 ? npos > 1
                                   : (strcmp(verb, "show") && strcmp(verb, "export")) || npos != 2 ||
                                         parse_long(pos[1], &id) < 0 || id <= 0) {
@@ -306,6 +327,10 @@ int cmd_sessions_main(int argc, char **argv)
         rc = BT_EXIT_USAGE;
         goto out;
     }
+    if (config_get_str("server") && *config_get_str("server")) {
+        rc = cli_sessions_api(verb, id, &printer);
+        goto out;
+    }
     c = store_connect(config_db_dsn(), &cause);
     if (c == NULL) {
         fprintf(stderr, "beamtel sessions: %s\n", cause);
@@ -313,9 +338,9 @@ int cmd_sessions_main(int argc, char **argv)
         goto out;
     }
     if (strcmp(verb, "list") == 0)
-        rc = do_list(c, u);
+        rc = do_list(c);
     else if (strcmp(verb, "show") == 0)
-        rc = do_show(c, id, u);
+        rc = do_show(c, id);
     else
         rc = do_export(c, id);
 out:
