@@ -102,15 +102,16 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "postgresql (>= 15)")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "nginx")
+# The summary above is the synopsis line; CPack indents these lines and turns the empty one
+# into the " ." paragraph break.
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-  "self-hosted telemetry for BeamNG.drive
- beamtel receives the game's OutGauge and MotionSim UDP telemetry on one port,
- shows it live in the terminal (ncurses) and in a browser, records every frame
- into PostgreSQL as driving sessions, and reports each session's analytics.
- .
- This package contains the beamtel binary, the web dashboard, a hardened
- systemd unit (not enabled on install), a sample configuration and the man
- pages.")
+  "beamtel receives the game's OutGauge and MotionSim UDP telemetry on one port,
+shows it live in the terminal (ncurses) and in a browser, records every frame
+into PostgreSQL as driving sessions, and reports each session's analytics.
+
+This package contains the beamtel binary, the web dashboard, a hardened
+systemd unit (not enabled on install), a sample configuration and the man
+pages.")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${CMAKE_SOURCE_DIR}/packaging/debian/postinst
   ${CMAKE_SOURCE_DIR}/packaging/debian/prerm

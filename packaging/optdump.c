@@ -143,7 +143,7 @@ static void print_conf(FILE *fp, const struct override *ov, int nov)
 static int usage(void)
 {
     fputs("usage: optdump conf [--set KEY=VALUE]...\n"
-          "       optdump names|keys|env|cli|table\n",
+          "       optdump names|keys|env|cli|table|commands\n",
           stderr);
     return 2;
 }
@@ -170,6 +170,11 @@ int main(int argc, char **argv)
     }
     if (argc != 2)
         return usage();
+    if (strcmp(argv[1], "commands") == 0) {
+        for (const struct subcommand *s = config_subcommands; s->name; s++)
+            puts(s->name);
+        return 0;
+    }
     for (int i = 0; config_options[i].name; i++) {
         const struct opt_def *o = &config_options[i];
         int key = !(o->flags & OPTF_CLI);

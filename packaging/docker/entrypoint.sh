@@ -5,6 +5,7 @@
 # libpq ignores password files that others may read, and mounted secrets usually are.  The
 # password never appears in the environment, the command line or the compose file.
 # `healthcheck` asks the local /api/health (used by HEALTHCHECK; bash's /dev/tcp, no curl).
+# BEAMTEL_BIN (default /usr/bin/beamtel) is for the tests.
 set -eu
 
 if [ "${1:-}" = healthcheck ]; then
@@ -28,4 +29,4 @@ if [ -n "${DB_PASSWORD_FILE:-}" ]; then
     umask 022
 fi
 
-exec /usr/bin/beamtel "$@"
+exec "${BEAMTEL_BIN:-/usr/bin/beamtel}" "$@"

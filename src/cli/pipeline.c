@@ -204,9 +204,9 @@ void pipeline_counters_json(struct pipeline *p, struct recorder *rec, struct buf
         buf_addf(b, "%s\"%s\":%llu", i ? "," : "", ingest_reject_name((enum ingest_reject)i),
                  (unsigned long long)atomic_load_explicit(&c->rejected[i], memory_order_relaxed));
     buf_addf(b,
-             "},\"frames\":%llu,\"stored_frames\":%llu,\"sessions_started\":%d,"
-             "\"recorder_queued\":%llu,\"recorder_spooled\":%llu",
-             CNT(frames), (unsigned long long)rs.frames_written, p->nkeys,
+             "},\"kernel_drops\":%llu,\"frames\":%llu,\"stored_frames\":%llu,"
+             "\"sessions_started\":%d,\"recorder_queued\":%llu,\"recorder_spooled\":%llu",
+             CNT(kernel_drops), CNT(frames), (unsigned long long)rs.frames_written, p->nkeys,
              (unsigned long long)rs.queued, (unsigned long long)rs.spooled);
 #undef CNT
 }

@@ -61,6 +61,8 @@ struct ingest *ingest_new(const struct ingest_opts *opts, struct ingest_core *co
     /* Ask for a large buffer; SO_RCVBUFFORCE works for root beyond rmem_max. */
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) < 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+    /* The kernel then reports how many datagrams it dropped for lack of buffer space. */
+    setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &(int){1}, sizeof(int));
     in = xcalloc(1, sizeof *in);
     in->opts = *opts;
     in->core = core;
@@ -89,6 +91,11 @@ static void *ingest_thread(void *arg)
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
     struct sockaddr_storage addrs[BATCH];
+    static union {
+        char buf[CMSG_SPACE(sizeof(uint32_t))];
+        struct cmsghdr align;
+    } ctl[BATCH];
+    struct ingest_counters *counters = ingest_core_counters(in->core);
     struct pollfd pfd[2] = {{.fd = in->fd, .events = POLLIN},
                             {.fd = in->wake[0], .events = POLLIN}};
     int64_t next_tick = time_mono_us();
@@ -117,6 +124,8 @@ static void *ingest_thread(void *arg)
                 msgs[i].msg_hdr.msg_iovlen = 1;
                 msgs[i].msg_hdr.msg_name = &addrs[i];
                 msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
+                msgs[i].msg_hdr.msg_control = ctl[i].buf;
+                msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
             }
             n = recvmmsg(in->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
             if (n <= 0) {
@@ -127,6 +136,17 @@ static void *ingest_thread(void *arg)
             now = time_now_us();
             for (int i = 0; i < n; i++) {
                 size_t len = msgs[i].msg_len;
+                struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
+                if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
+                    uint32_t drops; /* cumulative for the socket */
+                    memcpy(&drops, CMSG_DATA(cm), sizeof drops);
+                    if (drops > atomic_load(&counters->kernel_drops)) {
+                        log_warn("ingest: the kernel dropped %u datagrams so far (receive buffer "
+                                 "full: raise --rcvbuf)",
+                                 drops);
+                        atomic_store(&counters->kernel_drops, drops);
+                    }
+                }
                 if (len > DGRAM_MAX)
                     len = DGRAM_MAX;
                 ingest_core_feed(in->core, now, (struct sockaddr *)&addrs[i], bufs[i], len);

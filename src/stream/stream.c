@@ -503,6 +503,13 @@ static void *service_thread(void *arg)
     return NULL;
 }
 
+/* Ping a quiet client after 30 s and drop it when it has not answered (pong) for 70 s, so that
+ * dead connections go away; a live client (browser, tui) answers pings by itself. */
+static const lws_retry_bo_t idle_policy = {
+    .secs_since_valid_ping = 30,
+    .secs_since_valid_hangup = 70,
+};
+
 struct stream *stream_new(const struct stream_opts *opts, char **cause)
 {
     struct lws_context_creation_info info;
@@ -528,6 +535,7 @@ struct stream *stream_new(const struct stream_opts *opts, char **cause)
     info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
     info.protocols = protocols;
     info.user = s;
+    info.retry_and_idle_policy = &idle_policy;
     info.gid = -1;
     info.uid = -1;
     s->ctx = lws_create_context(&info);

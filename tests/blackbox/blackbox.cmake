@@ -13,7 +13,11 @@ set(BEAMTEL_BLACKBOX_ENV
   "PYTHONDONTWRITEBYTECODE=1")
 
 # name, timeout (seconds): the outage test replays a 51 s drive at 1× with a 30 s outage.
-foreach(spec IN ITEMS "import;180" "rules;180" "serve;120" "outage;240")
+# Identity and live stream (issue 3): auth_api ≈ 5 s, ws ≈ 25 s, isolation ≈ 10 s,
+# same_port ≈ 12 s, static ≈ 3 s, slow_client ≈ 25 s, fumbletron ≈ 6 s.
+foreach(spec IN ITEMS "import;180" "rules;180" "serve;120" "outage;240"
+                      "auth_api;90" "ws;120" "isolation;120" "same_port;120" "static;90"
+                      "slow_client;120" "fumbletron;90")
   list(GET spec 0 name)
   list(GET spec 1 timeout)
   add_test(NAME blackbox.${name}

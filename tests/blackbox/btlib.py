@@ -582,18 +582,21 @@ class WsClient:
         self.close_code = None
         self.close_reason = None
 
-    def send_text(self, text):
-        payload = text.encode()
+    def _send_frame(self, opcode, payload):
         mask = _os.urandom(4)
         n = len(payload)
+        b0 = 0x80 | opcode
         if n < 126:
-            hdr = _struct.pack("!BB", 0x81, 0x80 | n)
+            hdr = _struct.pack("!BB", b0, 0x80 | n)
         elif n < 65536:
-            hdr = _struct.pack("!BBH", 0x81, 0x80 | 126, n)
+            hdr = _struct.pack("!BBH", b0, 0x80 | 126, n)
         else:
-            hdr = _struct.pack("!BBQ", 0x81, 0x80 | 127, n)
+            hdr = _struct.pack("!BBQ", b0, 0x80 | 127, n)
         masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
         self.sock.sendall(hdr + mask + masked)
+
+    def send_text(self, text):
+        self._send_frame(0x1, text.encode())
 
     def send_json(self, obj):
         self.send_text(json.dumps(obj))
@@ -633,7 +636,10 @@ class WsClient:
                 else:
                     self.close_code = 1005
                 return None
-            if op == 0x9:  # ping
+            if op == 0x9:  # ping: answer with a pong carrying the same payload, as RFC 6455 asks
+                self._send_frame(0xA, payload)
+                continue
+            if op == 0xA:  # pong
                 continue
             if op in (0x1, 0x0):
                 return payload.decode()
