@@ -140,9 +140,6 @@ cmd_start() {
         live_pid "$STATE/serve.pid" >/dev/null || die "serve is not running (see $STATE/serve.log)"
     fi
 
-    # (web UI: the HTTP/WebSocket server and the dashboard arrive with a later issue; their
-    # start-up and URL belong here.)
-
     if pid=$(live_pid "$STATE/simulate.pid"); then
         say "simulate already running (pid $pid)"
     else

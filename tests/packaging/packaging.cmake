@@ -27,6 +27,7 @@ set_tests_properties(packaging.systemd PROPERTIES LABELS packaging TIMEOUT 120
   SKIP_RETURN_CODE 77)
 
 add_test(NAME packaging.compose
-  COMMAND bash ${CMAKE_SOURCE_DIR}/tests/packaging/test_compose.sh ${CMAKE_SOURCE_DIR})
+  COMMAND bash ${CMAKE_SOURCE_DIR}/tests/packaging/test_compose.sh ${CMAKE_SOURCE_DIR}
+          $<TARGET_FILE:beamtel>)
 set_tests_properties(packaging.compose PROPERTIES LABELS packaging TIMEOUT 120
   SKIP_RETURN_CODE 77)
