@@ -16,6 +16,9 @@ PACKAGES=(
     libcmocka-dev postgresql-15 postgresql-client-15 python3 tmux mandoc chromium
     # process tools used by the scripts (ps, ss, useradd, runuser)
     procps iproute2 passwd util-linux
+    # packaging tests: .deb dependencies (file), systemd-analyze, compose validation, the TLS
+    # proxy example (openssl, nginx -t)
+    file systemd docker-compose openssl nginx-light
 )
 
 missing=()

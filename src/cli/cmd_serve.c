@@ -455,6 +455,12 @@ int cmd_serve_main(int argc, char **argv)
             rc = BT_EXIT_FAILURE;
             goto out;
         }
+        /* On an empty database the schema must exist before the seeded user can. */
+        if (store_migrate(config_db_dsn(), &cause) < 0) {
+            log_debug("%s", cause);
+            free(cause);
+            cause = NULL;
+        }
         housekeeping_pass(&s, &c);
         store_disconnect(c);
     }

@@ -60,7 +60,7 @@ struct ingest_counters {
     atomic_uint_fast64_t empty;  /* all-zero OutGauge: no vehicle data */
     atomic_uint_fast64_t frames; /* frames emitted */
     atomic_uint_fast64_t rejected[REJ_MAX];
-    atomic_uint_fast64_t kernel_drops; /* datagrams the kernel dropped (receive buffer full) */
+    atomic_uint_fast64_t kernel_drops;  /* datagrams the kernel dropped (receive buffer full) */
     atomic_int_fast64_t last_packet_us; /* wall clock of the newest datagram, 0 = none yet */
 };
 /* Sum of rejected[]. */

@@ -6,8 +6,10 @@
 Beside a fast client, a slow one with a 4 KiB receive buffer reads one message per second for
 20 s of a 60 Hz feed.  The fast client receives ≥ 99 % of the frames; serve's VmRSS grows
 < 10 MiB between second 5 and the end; and the slow client is either closed (4408 or a dropped
-connection, seen by the server's client count and by draining its socket) or only ever sees
-recent frames, i.e. frames were skipped rather than queued.  Each packet carries its index in
+connection, seen by the server's client count and by draining its socket) or, still open, was
+skipped ahead (latest wins): what it received is bounded, has a jump and ends with the newest
+frame.  (Kernel buffers alone hold ~100 messages, i.e. 100 s of reading at 1 message/s, so the
+age of what it reads during the window says nothing; it is drained fast at the end.)  Each packet carries its index in
 rpm (1000 + i)."""
 
 import base64
@@ -180,6 +182,7 @@ class SlowClient(unittest.TestCase):
         self.assertEqual(status, 200)
         clients_after = st["clients"]["websocket"]
         drained = 0
+        slow_drained = []        # frame indices read while draining
         slow.sock.settimeout(2)
         drain_until = time.monotonic() + 5.0   # status messages keep coming while it is open
         while slow_end is None:
@@ -196,11 +199,17 @@ class SlowClient(unittest.TestCase):
                 slow_end = f"close frame {slow.close_code}"
             else:
                 drained += 1
+                if m["type"] == "frame":
+                    slow_drained.append(int(m["rpm"]) - RPM_BASE)
         slow.close()
         fast.close()
 
+        slow_all = [i for _, i, _ in slow_seen] + slow_drained
+        jumps = [(a, b) for a, b in zip(slow_all, slow_all[1:]) if b != a + 1]
         report = (f"\n  fast: {len(fast_frames)} of {sent} frames; slow read {len(slow_seen)} "
-                  f"frames, then {drained} drained, end: {slow_end}; websocket clients after "
+                  f"frames, then {drained} drained ({len(slow_drained)} frames, last "
+                  f"{slow_drained[-1:]}, jumps {jumps[:10]}), end: {slow_end}; "
+                  f"websocket clients after "
                   f"the window: {clients_after}; status counts {[c for _, c in fast_clients]}; "
                   f"RSS KiB {rss[0][1]} → {rss[-1][1]}\n")
         sys.stderr.write(report)
@@ -222,16 +231,14 @@ class SlowClient(unittest.TestCase):
         if closed:
             self.assertEqual(clients_after, 1, "the server dropped the slow client" + report)
         else:
+            # not closed: latest wins.  What it got is bounded (the server skipped ahead rather
+            # than queueing 20 s of frames), has a jump, and ends with the newest frame.
             self.assertEqual(slow_end, "still open", report)
-            indices = [i for _, i, _ in slow_seen]
-            self.assertEqual(indices, sorted(indices), report)
-            gaps = [b - a for a, b in zip(indices, indices[1:])]
-            self.assertTrue(gaps and max(gaps) > 1, "frames were skipped" + report)
-            # latest wins: what it reads after second 5 is at most 5 s (300 frames) old,
-            # where a queue without bound would lag ~59 frames more every second
-            stale = [(round(t, 1), newest - i) for t, i, newest in slow_seen
-                     if t >= 5.0 and newest - i > 5 * HZ]
-            self.assertEqual(stale, [], "(second, frames behind) of stale frames" + report)
+            self.assertEqual(slow_all, sorted(slow_all), "in order" + report)
+            self.assertLess(len(slow_all), sent // 2, "frames were skipped" + report)
+            self.assertTrue(jumps, "frames were skipped" + report)
+            self.assertGreaterEqual(slow_all[-1], sent - 3, "it catches up to the newest frame"
+                                    + report)
 
 
 if __name__ == "__main__":
