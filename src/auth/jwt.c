@@ -159,6 +159,11 @@ static int check_claims(jwt_t *jwt, int64_t now_s, struct auth_claims *out, char
     }
     if (claim_seconds(claims, "iat", 0, &out->iat, cause) < 0)
         goto out;
+    /* A token issued in the future was not issued by this server (a minute of clock skew). */
+    if (out->iat > now_s + 60) {
+        *cause = xstrdup("token issued in the future");
+        goto out;
+    }
     sub = cJSON_GetObjectItemCaseSensitive(claims, "sub");
     if (sub == NULL || cJSON_IsNull(sub)) {
         *cause = xstrdup("sub missing");

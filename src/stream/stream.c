@@ -45,7 +45,8 @@ struct client {
     char *status_json;
     int close_code;
     char close_reason[96];
-    int64_t choked_since_us;
+    int64_t choked_since_us; /* first choked tick of the current episode; 0 when flowing */
+    int free_ticks;          /* consecutive ticks without choking */
     struct buf rx;
 };
 
@@ -220,7 +221,10 @@ static void on_tick(lws_sorted_usec_list_t *sul)
             client_close(c, 4401, "token expired: log in again");
             continue;
         }
+        /* Choked time adds up until the client has flowed freely for 2.5 s, so that a reader
+         * that lets a few frames through now and then is still closed. */
         if (lws_send_pipe_choked(c->wsi)) {
+            c->free_ticks = 0;
             if (c->choked_since_us == 0)
                 c->choked_since_us = mono;
             else if (mono - c->choked_since_us >= (int64_t)s->opts.choke_timeout_ms * 1000) {
@@ -230,7 +234,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
                 lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
                 continue;
             }
-        } else {
+        } else if (++c->free_ticks >= 10) {
             c->choked_since_us = 0;
         }
         if (do_status && s->opts.status) {
@@ -406,6 +410,15 @@ static int callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *
         drain_adopt_queue(s);
         kick_writers(s);
         break;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        /* The router hands over any GET with "Upgrade: websocket" (DESIGN §2.1); the stream
+         * itself lives at /ws only. */
+        char uri[256];
+        int n = lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
+        if (n < 3 || strncmp(uri, "/ws", 3) != 0 || (uri[3] && uri[3] != '/' && uri[3] != '?'))
+            return -1;
+        break;
+    }
     case LWS_CALLBACK_HTTP:
         /* A plain GET /ws without the upgrade. */
         lws_return_http_status(wsi, 426, "WebSocket upgrade required");

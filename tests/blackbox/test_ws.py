@@ -105,6 +105,8 @@ class WebSocket(unittest.TestCase):
         late = [(round(t - exp, 3), m["type"]) for t, m in msgs
                 if wall(t) > exp + TRANSIT_S]
         self.assertEqual(late, [], "messages that arrived after the expiry (s after exp, type)")
+        ingested_late = [f["ts_us"] / 1e6 - exp for _, f in frames if f["ts_us"] >= exp * 1e6]
+        self.assertEqual(ingested_late, [], "frames ingested after the expiry were sent")
 
     def test_new_auth_message_extends_the_stream(self):
         exp = math.ceil(time.time()) + 2
