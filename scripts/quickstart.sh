@@ -20,8 +20,8 @@ else
     STATE=${BEAMTEL_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/beamtel}
 fi
 PGDIR=$STATE/pg
-UDP_PORT=4444
-HTTP_PORT=8080
+UDP_PORT=${BEAMTEL_UDP_PORT:-4444}
+HTTP_PORT=${BEAMTEL_HTTP_PORT:-8080}
 
 say() { printf '%s\n' "$*"; }
 die() {
@@ -89,7 +89,7 @@ build() {
 # The web app needs Node.js ≥ 20 and the npm registry; without them serve still runs (API,
 # WebSocket, tui) and says the dashboard is missing.
 build_web() {
-    if ! command -v npm >/dev/null 2>&1 || ! node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' 2>/dev/null; then
+    if ! command -v npm >/dev/null 2>&1 || ! node -e 'process.exit(+(process.versions.node.split(".")[0] < 20))' 2>/dev/null; then
         say "==> skipping the web dashboard: it needs Node.js 20 or newer and npm"
         return 0
     fi
@@ -108,11 +108,18 @@ cmd_start() {
     mkdir -p build
     build
     build_web
-    [ -f web/dist/index.html ] && webroot=(--web-root "$PWD/web/dist")
+    if [ -f web/dist/index.html ]; then
+        webroot=(--web-root "$PWD/web/dist")
+    else
+        say "    (serve runs without the dashboard: the API, WebSocket and tui still work)"
+    fi
 
     say "==> state directory $STATE"
     mkdir -p "$STATE"
-    chmod 0755 "$STATE"
+    # Traversable (the cluster runs as another user) but not listable; logs and secrets 0600.
+    chmod 0711 "$STATE"
+    umask 077
+    chmod 0600 "$STATE"/*.log 2>/dev/null || true
     "$PG_PRIVATE" init "$PGDIR" >/dev/null
     "$PG_PRIVATE" start "$PGDIR"
     dsn=$("$PG_PRIVATE" dsn "$PGDIR")
@@ -131,9 +138,9 @@ cmd_start() {
         for ((i = 0; i < 100; i++)); do
             tail -c +"$((from + 1))" "$STATE/serve.log" | grep -q "listening on udp" && break
             if ! kill -0 "$(cat "$STATE/serve.pid")" 2>/dev/null; then
-                tail -n 20 "$STATE/serve.log" >&2
+                tail -c +"$((from + 1))" "$STATE/serve.log" | tail -n 20 >&2
                 rm -f "$STATE/serve.pid"
-                die "serve exited (log above; is UDP port $UDP_PORT in use? ss -ulpn | grep $UDP_PORT)"
+                die "serve exited (log above; is UDP port $UDP_PORT or TCP port $HTTP_PORT in use? ss -ulpn | grep $UDP_PORT; other ports: BEAMTEL_UDP_PORT=N BEAMTEL_HTTP_PORT=M $0; the database still runs: $0 stop)"
             fi
             sleep 0.1
         done

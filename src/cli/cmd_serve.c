@@ -217,6 +217,16 @@ static int ensure_admin(struct store_conn *c)
             goto out_user;
         save_generated_password(name, generated);
     }
+    /* The seeded user carries a Fumbletron-3156 token from the start (§6). */
+    if (u.fumbletron_token == NULL) {
+        char *token = fumbletron_generate();
+        if (store_user_set_fumbletron(c, name, token, fumbletron_valid(token), &cause) < 0) {
+            free(token);
+            goto out_user;
+        }
+        log_info("user \"%s\" got the Fumbletron-3156 token %s", name, token);
+        free(token);
+    }
     rc = 0;
 out_user:
     store_user_row_free(&u);

@@ -266,13 +266,18 @@ static int do_show(struct store_conn *c, int64_t id)
     return BT_EXIT_OK;
 }
 
+static int export_errno; /* errno of the first failed write of an export */
+
 static int export_frame(const struct frame *f, void *arg)
 {
     struct buf *b = arg;
     buf_reset(b);
     store_export_frame_csv(f, b);
-    fwrite(b->data, 1, b->len, stdout);
-    return ferror(stdout) ? -1 : 0;
+    if (fwrite(b->data, 1, b->len, stdout) != b->len) {
+        export_errno = errno;
+        return -1;
+    }
+    return 0;
 }
 
 static int do_export(struct store_conn *c, int64_t id)
@@ -293,7 +298,7 @@ static int do_export(struct store_conn *c, int64_t id)
     rc = store_each_frame(c, id, export_frame, &line, &cause);
     buf_free(&line);
     if (rc < 0) {
-        if (cause == NULL && errno == EPIPE)
+        if (cause == NULL && export_errno == EPIPE)
             return BT_EXIT_OK; /* the reader went away (| head) */
         fprintf(stderr, "beamtel sessions: %s\n", cause ? cause : "write error");
         free(cause);

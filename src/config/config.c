@@ -109,6 +109,14 @@ static int load_file(const char *path, int must_exist, char **cause)
         *cause = xasprintf("cannot open configuration file %s: %s", path, strerror(errno));
         return -1;
     }
+    {
+        struct stat st;
+        if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode)) {
+            *cause = xasprintf("configuration file %s is not a regular file", path);
+            fclose(fp);
+            return -1;
+        }
+    }
     for (slot = 0; slot < 3 && source_paths[slot]; slot++)
         ;
     source_paths[slot] = xstrdup(path);

@@ -109,8 +109,8 @@ const struct opt_def config_options[] = {
      "stop after N datagrams (record) or frames (stream); 0: no limit"},
     {"server", 's', OPT_STRING, "URL", NULL, 0, 0, NULL, 0,
      CMD_LOGIN | CMD_STREAM | CMD_TUI | CMD_SESSIONS,
-     "URL of a beamtel serve (default: the one of the stored login, else "
-     "http://127.0.0.1:8080); sessions reads PostgreSQL unless it is given"},
+     "URL of a beamtel serve (default: the stored login's, else http://127.0.0.1:8080; "
+     "for sessions: read through the API instead of PostgreSQL)"},
     {"user", 0, OPT_STRING, "NAME", NULL, 0, 0, NULL, OPTF_CLI, CMD_LOGIN | CMD_TUI,
      "user name (default: the stored login's, else local)"},
     {"password-file", 0, OPT_STRING, "FILE", NULL, 0, 0, NULL, OPTF_CLI, CMD_LOGIN | CMD_USER,

@@ -139,8 +139,10 @@ static enum MHD_Result h_health(struct http *h, struct MHD_Connection *conn)
     struct store_conn *c = store_pool_get(h->pool, &cause);
     struct buf b = {0};
     enum MHD_Result ret;
+    /* An idle pooled connection looks fine until it is used: ask the server. */
+    int up = c && store_ping(c) == 0;
     buf_addf(&b, "{\"ok\":true,\"version\":\"%s\",\"db\":\"%s\"}", BEAMTEL_VERSION,
-             c ? "up" : "down");
+             up ? "up" : "down");
     free(cause);
     store_pool_put(h->pool, c);
     ret = send_json(conn, 200, &b);
@@ -177,6 +179,15 @@ static enum MHD_Result h_login(struct http *h, struct MHD_Connection *conn, stru
     }
     if (rq->too_big)
         return http_error(conn, 413, "too_large", "the request body is too large");
+    {
+        /* JSON only: a cross-site HTML form cannot send it (login CSRF). */
+        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+        if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
+            return http_error(conn, 415, "unsupported_media_type",
+                              "send the credentials as application/json");
+    }
+    if (rq->body.data && memmem(rq->body.data, rq->body.len, "\\u0000", 6))
+        return http_error(conn, 400, "bad_request", "NUL characters are not allowed");
     root = cJSON_ParseWithLength(rq->body.data ? rq->body.data : "", rq->body.len);
     ju = cJSON_GetObjectItemCaseSensitive(root, "username");
     jp = cJSON_GetObjectItemCaseSensitive(root, "password");
@@ -540,15 +551,19 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("mhd: %s", line);
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code);
+
 int http_api_start(struct http *h, char **cause)
 {
     h->daemon = MHD_start_daemon(
         MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
         0, NULL, NULL, on_request, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        /* beamtel's own limit (http_api_add_connection) stays below this one. */
         MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)(h->opts.max_connections > 0 ? h->opts.max_connections : 256),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-        MHD_OPTION_END);
+        (unsigned)((h->opts.max_connections > 0 ? h->opts.max_connections : 256) + 64),
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_END);
     if (h->daemon == NULL) {
         *cause = xstrdup("cannot start the HTTP daemon (libmicrohttpd)");
         return -1;
@@ -563,11 +578,90 @@ void http_api_stop(struct http *h)
     h->daemon = NULL;
 }
 
+static void peer_ip(const struct sockaddr *sa, char *out, size_t n)
+{
+    snprintf(out, n, "?");
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+}
+
+/* Adds delta to the live count of ip; returns the slot or NULL when the table is full. */
+static struct conn_count *count_conn(struct http *h, const char *ip, int delta)
+{
+    struct conn_count *free_slot = NULL;
+    for (size_t i = 0; i < BT_ARRAY_LEN(h->per_ip); i++) {
+        struct conn_count *c = &h->per_ip[i];
+        if (c->n > 0 && strcmp(c->ip, ip) == 0) {
+            c->n += delta;
+            return c;
+        }
+        if (c->n == 0 && free_slot == NULL)
+            free_slot = c;
+    }
+    if (free_slot && delta > 0) {
+        snprintf(free_slot->ip, sizeof free_slot->ip, "%s", ip);
+        free_slot->n = delta;
+    }
+    return free_slot;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http *h = cls;
+    const union MHD_ConnectionInfo *ci;
+    char ip[48];
+    (void)socket_context;
+    if (code != MHD_CONNECTION_NOTIFY_CLOSED)
+        return;
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci == NULL || ci->client_addr == NULL)
+        return;
+    peer_ip(ci->client_addr, ip, sizeof ip);
+    pthread_mutex_lock(&h->conn_mu);
+    h->conns--;
+    count_conn(h, ip, -1);
+    pthread_mutex_unlock(&h->conn_mu);
+}
+
 void http_api_add_connection(struct http *h, int fd, const struct sockaddr *peer, socklen_t len)
 {
+    static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
+                               "application/json\r\nRetry-After: 5\r\nConnection: close\r\n"
+                               "Content-Length: 82\r\n\r\n"
+                               "{\"error\":{\"code\":\"busy\",\"message\":\"too many connections; "
+                               "try again later\"}}";
+    int max = h->opts.max_connections > 0 ? h->opts.max_connections : 256;
+    char ip[48];
+    struct conn_count *slot;
+    int ok;
+
+    peer_ip(peer, ip, sizeof ip);
+    pthread_mutex_lock(&h->conn_mu);
+    /* One address may hold a quarter of the connections: a client that never finishes its
+     * requests cannot lock everybody else out. */
+    slot = count_conn(h, ip, 0);
+    ok = h->conns < max && (slot == NULL || slot->n < max / 4 || slot->n == 0);
+    if (ok && count_conn(h, ip, +1) != NULL)
+        h->conns++;
+    else
+        ok = 0;
+    pthread_mutex_unlock(&h->conn_mu);
+    if (!ok) {
+        if (write(fd, busy, sizeof busy - 1) < 0)
+            log_debug("http: %s", strerror(errno));
+        close(fd);
+        return;
+    }
     if (MHD_add_connection(h->daemon, fd, peer, len) != MHD_YES) {
-        /* MHD closes the socket itself on failure. */
-        log_warn("http: connection refused (limit of %d reached?)", h->opts.max_connections);
+        /* MHD closed the socket itself. */
+        pthread_mutex_lock(&h->conn_mu);
+        h->conns--;
+        count_conn(h, ip, -1);
+        pthread_mutex_unlock(&h->conn_mu);
+        log_warn("http: libmicrohttpd refused a connection");
     }
 }
 
@@ -577,6 +671,7 @@ struct http *http_new(const struct http_opts *opts, char **cause)
     h->opts = *opts;
     h->listen_fd = -1;
     h->wake[0] = h->wake[1] = -1;
+    pthread_mutex_init(&h->conn_mu, NULL);
     if (opts->web_root && *opts->web_root) {
         char real[PATH_MAX];
         if (realpath(opts->web_root, real) == NULL) {

@@ -28,6 +28,14 @@ struct http {
     struct auth_limiter *limiter;
     char *web_root; /* realpath, or NULL */
     int web_root_fd;
+    /* connections handed to MHD and not yet closed, in all and per client address; the router
+     * refuses new ones over the limits so that MHD never reaches its own limit */
+    pthread_mutex_t conn_mu;
+    int conns;
+    struct conn_count {
+        char ip[48];
+        int n;
+    } per_ip[1024];
 };
 
 int http_router_start(struct http *h, char **cause);

@@ -163,8 +163,14 @@ static void *router_thread(void *arg)
                     break;
                 }
                 if (npend == PENDING_MAX) {
-                    close(p.fd); /* too many half-open requests: shed load */
-                    continue;
+                    /* Full of half-sent requests (slowloris): drop the oldest, not the newest,
+                     * so that a client that sends its head at once still gets through. */
+                    int oldest = 0;
+                    for (int j = 1; j < npend; j++)
+                        if (pend[j].deadline < pend[oldest].deadline)
+                            oldest = j;
+                    close(pend[oldest].fd);
+                    pend[oldest] = pend[--npend];
                 }
                 p.deadline = now + PENDING_TIMEOUT_US;
                 pend[npend++] = p;

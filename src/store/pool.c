@@ -75,3 +75,11 @@ void store_pool_put(struct store_pool *p, struct store_conn *c)
     pthread_mutex_unlock(&p->mu);
     store_disconnect(c);
 }
+
+int store_ping(struct store_conn *c)
+{
+    PGresult *res = PQexec(c->conn, "SELECT 1");
+    int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+    return ok ? 0 : -1;
+}

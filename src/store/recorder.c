@@ -41,6 +41,7 @@ struct recorder {
     int db_up;
     int64_t oldest_pending_ts;
     int recovered;
+    int inflight; /* the writer holds a batch taken from the queue, not yet committed/spooled */
     int stop_deadline_passed; /* shutting down: a failed write goes to the spool, no retry */
 };
 
@@ -114,7 +115,7 @@ static void *spill_thread(void *arg)
     struct track_op *ops = xmalloc(BLOCK_OPS * sizeof *ops);
     pthread_mutex_lock(&r->mu);
     while (!r->stop) {
-        if (r->qcount <= r->opts.queue_max) {
+        if (r->qcount <= r->opts.queue_max || r->inflight) {
             pthread_cond_wait(&r->cv_spill, &r->mu);
             continue;
         }
@@ -182,6 +183,7 @@ static size_t gather(struct recorder *r, struct track_op *ops, size_t max, int *
         return n;
     }
     n = queue_take(r, ops, max);
+    r->inflight = n > 0; /* the spiller waits until this batch is committed or spooled */
     pthread_mutex_unlock(&r->mu);
     return n;
 }
@@ -196,7 +198,8 @@ static void *writer_thread(void *arg)
     struct spool_pos pos = {0, 0};
     uint64_t boot_segment = spool_first_new_segment(r->spool);
 
-    /* Connect at once so that the status tells whether PostgreSQL is reachable. */
+    /* Connect at once so that the status tells whether PostgreSQL is reachable, and close
+     * what a crash left open right away when no spool from an earlier run must go first. */
     {
         char *cause = NULL;
         uint64_t f = 0, e = 0;
@@ -205,6 +208,12 @@ static void *writer_thread(void *arg)
         r->db_up = up;
         pthread_mutex_unlock(&r->mu);
         free(cause);
+        cause = NULL;
+        if (up && spool_pending(r->spool) == 0) {
+            if (!r->opts.recover || pg_writer_recover(r->writer, &cause) >= 0)
+                r->recovered = 1;
+            free(cause);
+        }
     }
     for (;;) {
         char *cause = NULL;
@@ -261,6 +270,23 @@ static void *writer_thread(void *arg)
                 n = 0;
                 break;
             }
+            if (!from_spool) {
+                /* The batch goes to disk before anything newer may (the spiller waits while a
+                 * batch from the queue is in flight), so a crash never leaves a gap in a
+                 * session; the retry reads it back from the spool. */
+                char *c2 = NULL;
+                if (spool_append(r->spool, ops, n, &c2) == 0)
+                    n = 0;
+                else {
+                    log_err("recorder: %s", c2);
+                    free(c2);
+                }
+                pthread_mutex_lock(&r->mu);
+                if (n == 0)
+                    r->inflight = 0;
+                pthread_cond_broadcast(&r->cv_spill);
+                pthread_mutex_unlock(&r->mu);
+            }
             time_sleep_us(RETRY_US);
             continue;
         }
@@ -272,6 +298,8 @@ static void *writer_thread(void *arg)
             spool_release(r->spool, &pos);
         pthread_mutex_lock(&r->mu);
         r->db_up = 1;
+        r->inflight = 0;
+        pthread_cond_broadcast(&r->cv_spill);
         r->committed += n;
         r->frames_written += frames;
         r->sessions_ended += ended;

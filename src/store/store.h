@@ -105,6 +105,8 @@ struct store_conn *store_pool_get(struct store_pool *p, char **cause);
 void store_pool_put(struct store_pool *p, struct store_conn *c);
 /* 1 when the connection is healthy. */
 int store_conn_ok(struct store_conn *c);
+/* Asks the server for a trivial answer; 0 when it replied. */
+int store_ping(struct store_conn *c);
 
 /* ---- users and source mapping (users.c) ---- */
 struct user_row {

@@ -142,8 +142,10 @@ class Login(ErrorShape, unittest.TestCase):
         self.assertEqual(me["id"], 1)
         self.assertEqual(me["username"], "local")
         self.assertEqual(me["last_ip"], "127.0.0.11")
-        self.assertEqual(me["fumbletron"], {"token": None, "valid": False,
-                                            "badge": "Fumbletron-3156: INVALID"})
+        # the seeded user carries a generated, valid Fumbletron-3156 token from the start
+        self.assertRegex(me["fumbletron"]["token"], r"^FT3156-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
+        self.assertEqual((me["fumbletron"]["valid"], me["fumbletron"]["badge"]),
+                         (True, "Fumbletron-3156: VALID"))
         btlib.parse_time(me["created_at"])  # parses
 
     def test_wrong_password_and_unknown_user_answer_identically(self):
@@ -255,6 +257,14 @@ class Api(ErrorShape, unittest.TestCase):
         self.assertTrue(hdrs["content-type"].startswith("application/json"))
         self.assertEqual(json.loads(body), {"ok": True, "version": "0.1.0", "db": "up"})
 
+    def test_login_needs_json_content_type(self):
+        """A cross-site HTML form cannot log a browser in: credentials must come as JSON."""
+        status, hdrs, body = btlib.http_request(
+            HTTP, "POST", "/api/auth/login",
+            raw_body=json.dumps({"username": "local", "password": btlib.ADMIN_PASSWORD}).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertError(status, hdrs, body, 415, "unsupported_media_type")
+
     def test_bad_json_body_is_400(self):
         for raw in (b"{bad", b"", b"[]", b'"str"', b'{"username":"local"}',
                     b'{"password":"x"}', b'{"username":5,"password":"x"}'):
@@ -269,7 +279,8 @@ class Api(ErrorShape, unittest.TestCase):
         not as one \\u00XX escape per byte, which decodes to C1 control characters
         (mojibake such as "â\\x80¦")."""
         status, hdrs, body = btlib.http_request(HTTP, "POST", "/api/auth/login",
-                                                raw_body=b"{bad")
+                                                raw_body=b"{bad",
+                                                headers={"Content-Type": "application/json"})
         msg = self.assertError(status, hdrs, body, 400, "bad_request")["error"]["message"]
         bad = [c for c in msg if 0x80 <= ord(c) <= 0x9F]
         self.assertEqual(bad, [], f"message is mojibake: {msg!r}; raw body {body!r}")

@@ -82,7 +82,9 @@ class Fumbletron(unittest.TestCase):
         self.assertTrue(doc_valid("FT3156-Z000-0000-0001"))
 
     def test_2_generated_token_is_valid_everywhere(self):
-        self.assertEqual(self.me()["badge"], INVALID_BADGE, "no token yet")
+        seeded = self.me()
+        self.assertEqual(seeded["badge"], VALID_BADGE, "the seeded user starts with a token")
+        self.assertTrue(doc_valid(seeded["token"]), seeded)
         p = self.set_token()
         m = re.search(r"FT3156-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", p.stdout)
         self.assertIsNotNone(m, p.stdout)
