@@ -251,11 +251,14 @@ static int do_show(struct store_conn *c, int64_t id)
         fprintf(stderr, "beamtel sessions: no session %" PRId64 "\n", id);
         return BT_EXIT_FAILURE;
     }
-    if (!config_get_flag("json") && r.a.frame_count > 60 && r.end_us > r.start_us) {
+    /* An open session has no end yet: its span runs to the last moving frame so far. */
+    int64_t span_us = r.end_us ? r.end_us - r.start_us
+                               : (isfinite(r.a.duration_s) ? (int64_t)(r.a.duration_s * 1e6) : 0);
+    if (!config_get_flag("json") && r.a.frame_count > 60 && span_us > 0) {
         struct spark s;
         memset(&s, 0, sizeof s);
         s.start_us = r.start_us;
-        s.span_us = r.end_us - r.start_us;
+        s.span_us = span_us;
         if (store_each_frame(c, r.id, spark_frame, &s, &cause) == 0) {
             print_show(&r, s.max);
             return BT_EXIT_OK;
@@ -338,7 +341,10 @@ int cmd_sessions_main(int argc, char **argv)
     }
     c = store_connect(config_db_dsn(), &cause);
     if (c == NULL) {
-        fprintf(stderr, "beamtel sessions: %s\n", cause);
+        fprintf(stderr,
+                "beamtel sessions: %s\n(is PostgreSQL running? set --db, PG* variables or the "
+                "db key; the quickstart's cluster: scripts/quickstart.sh status)\n",
+                cause);
         rc = BT_EXIT_DATABASE;
         goto out;
     }
