@@ -9,7 +9,7 @@
 static const char *const reject_names[REJ_MAX] = {
     [REJ_LENGTH] = "length",   [REJ_NONFINITE] = "non_finite", [REJ_SPEED] = "speed_range",
     [REJ_GEAR] = "gear_range", [REJ_PEDAL] = "pedal_range",    [REJ_CAR] = "car_name",
-    [REJ_NO_USER] = "no_user",
+    [REJ_NO_USER] = "no_user", [REJ_SOURCES] = "source_limit",
 };
 
 const char *ingest_reject_name(enum ingest_reject r)

@@ -17,6 +17,7 @@
 #define OUTGAUGE_LEN_EXT 112
 #define MOTIONSIM_LEN 88
 #define STANDARD_GRAVITY 9.80665
+#define INGEST_MAX_SOURCES 1024 /* sources remembered at once (forgotten after 10 min quiet) */
 
 /* Why a datagram was rejected; the names (ingest_reject_name) appear in logs and JSON. */
 enum ingest_reject {
@@ -27,6 +28,7 @@ enum ingest_reject {
     REJ_PEDAL,      /* throttle, brake or clutch outside [-0.01, 1.01] */
     REJ_CAR,        /* car name with bytes that are neither printable ASCII nor NUL */
     REJ_NO_USER,    /* source maps to no user and there is no default ingest user */
+    REJ_SOURCES,    /* a new source while INGEST_MAX_SOURCES are remembered (a port flood) */
     REJ_MAX
 };
 const char *ingest_reject_name(enum ingest_reject r);

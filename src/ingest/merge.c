@@ -46,6 +46,7 @@ struct ingest_core {
     struct src *buckets[NBUCKETS];
     struct src *exact[NBUCKETS];
     uint32_t next_id;
+    int nsrc; /* sources remembered now, ≤ INGEST_MAX_SOURCES */
     struct ratelimit reject_log;
     pthread_mutex_t snap_mu; /* guards snap/nsnap: written on tick, read by status */
     struct ingest_source_info snap[SNAPSHOT_MAX];
@@ -160,10 +161,16 @@ static struct src *src_exact(struct ingest_core *c, const struct sockaddr *sa)
     return NULL;
 }
 
+/* A new source, or NULL when too many are remembered already: a flood from thousands of ports
+ * must not turn into thousands of sessions. */
 static struct src *src_new(struct ingest_core *c, const struct sockaddr *sa)
 {
-    struct src *s = xcalloc(1, sizeof *s);
+    struct src *s;
     unsigned b = bucket_of(sa);
+    if (c->nsrc >= INGEST_MAX_SOURCES)
+        return NULL;
+    c->nsrc++;
+    s = xcalloc(1, sizeof *s);
     memcpy(&s->addr, sa, sa_len(sa));
     s->id = c->next_id++;
     addr_format(sa, s->text, sizeof s->text);
@@ -298,6 +305,10 @@ void ingest_core_feed(struct ingest_core *c, int64_t ts_us, const struct sockadd
         return;
     }
     s = kind == PKT_OUTGAUGE ? src_for_outgauge(c, sa, ts_us) : src_for_motion(c, sa, ts_us);
+    if (s == NULL) {
+        reject(c, ts_us, sa, len, REJ_SOURCES);
+        return;
+    }
     if (src_owner(c, s, ts_us) < 0) {
         reject(c, ts_us, sa, len, REJ_NO_USER);
         return;
@@ -370,6 +381,7 @@ void ingest_core_tick(struct ingest_core *c, int64_t now_us)
                 *pp = s->next;
                 exact_unlink(c, s);
                 free(s);
+                c->nsrc--;
                 continue;
             }
             pp = &s->next;

@@ -497,7 +497,7 @@ def final_counters(log):
 # --- assertions ------------------------------------------------------------------------------
 
 REJECT_REASONS = ("length", "non_finite", "speed_range", "gear_range", "pedal_range", "car_name",
-                  "no_user")
+                  "no_user", "source_limit")
 COUNTER_KEYS = ("datagrams", "outgauge", "motionsim", "empty", "rejected", "rejected_by_reason",
                 "frames", "stored_frames")
 SESSION_KEYS = ("id", "start_time", "end_time", "duration_s", "moving_time_s", "distance_m",

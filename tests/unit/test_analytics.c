@@ -411,6 +411,42 @@ static void test_new_port_after_silence_is_same_source(void **state)
     free(c);
 }
 
+static void test_source_limit(void **state)
+{
+    struct core_sink *c = calloc(1, sizeof *c);
+    struct ingest_core_opts o = {.on_frame = core_frame, .default_user = "local", .arg = c};
+    struct ingest_core *core = ingest_core_new(&o);
+    struct frame og;
+    uint8_t pkt[96];
+    (void)state;
+    frame_init(&og);
+    og.gear = 2;
+    og.speed_mps = 10;
+    og.rpm = 2000;
+    og.throttle = og.brake = og.clutch = 0;
+    ingest_encode_outgauge(&og, pkt, 96);
+    /* A flood from as many ports as the limit, all at once, then one more. */
+    for (int i = 0; i <= INGEST_MAX_SOURCES; i++) {
+        struct sockaddr_in a = addr("127.0.0.1", 10000 + i);
+        ingest_core_feed(core, SEC, (struct sockaddr *)&a, pkt, 96);
+    }
+    assert_int_equal(ingest_core_counters(core)->outgauge, INGEST_MAX_SOURCES);
+    assert_int_equal(ingest_core_counters(core)->rejected[REJ_SOURCES], 1);
+    assert_string_equal(ingest_reject_name(REJ_SOURCES), "source_limit");
+    /* Known sources keep flowing; after 10 quiet minutes the slots are free again. */
+    {
+        struct sockaddr_in a = addr("127.0.0.1", 10000);
+        ingest_core_feed(core, 2 * SEC, (struct sockaddr *)&a, pkt, 96);
+        assert_int_equal(ingest_core_counters(core)->outgauge, INGEST_MAX_SOURCES + 1);
+        ingest_core_tick(core, 700 * SEC);
+        a = addr("127.0.0.1", 60000);
+        ingest_core_feed(core, 700 * SEC, (struct sockaddr *)&a, pkt, 96);
+        assert_int_equal(ingest_core_counters(core)->rejected[REJ_SOURCES], 1);
+    }
+    ingest_core_free(core);
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_motionsim_only_source),
         cmocka_unit_test(test_counters_and_no_user),
         cmocka_unit_test(test_new_port_after_silence_is_same_source),
+        cmocka_unit_test(test_source_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
