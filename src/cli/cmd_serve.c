@@ -362,6 +362,7 @@ static int start_web(struct serve *s, char **cause)
     ho.token_lifetime_s = config_get_int("token-lifetime");
     ho.login_max_failures = (int)config_get_int("login-max-failures");
     ho.login_window_s = 60;
+    ho.trusted_proxies = config_get_str("trusted-proxy");
     ho.stream = s->stream;
     ho.status = status_json;
     ho.on_login = on_login;

@@ -85,6 +85,8 @@ const struct opt_def config_options[] = {
      "how long a login token is valid"},
     {"login-max-failures", 0, OPT_INT, "N", "5", 1, 1000, NULL, 0, CMD_SERVE,
      "failed logins per address within a minute before HTTP 429"},
+    {"trusted-proxy", 0, OPT_STRING, "ADDRS", NULL, 0, 0, NULL, 0, CMD_SERVE,
+     "comma-separated addresses of reverse proxies whose X-Forwarded-For is believed"},
 
     /* import / replay */
     {"raw-size", 0, OPT_INT, "BYTES", NULL, 1, 65535, NULL, 0, CMD_IMPORT | CMD_REPLAY,

@@ -69,16 +69,55 @@ static enum MHD_Result db_unavailable(struct MHD_Connection *conn, char *cause)
 
 /* ---- helpers ---- */
 
-static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
+/* Is ip one of the comma-separated addresses of list? */
+static int in_list(const char *list, const char *ip)
+{
+    size_t n = strlen(ip);
+    const char *p = list;
+    while (p && *p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len == n && strncmp(p, ip, n) == 0)
+            return 1;
+        p += len;
+    }
+    return 0;
+}
+
+/* The client's address: the peer, or — when the peer is a trusted reverse proxy — the last
+ * address of X-Forwarded-For (the one that proxy saw; earlier ones are the client's word). */
+static void client_ip(struct http *h, struct MHD_Connection *conn, char *out, size_t n)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    const char *xff, *last;
+    char cand[64];
+    unsigned char bin[16];
+    size_t len;
+
     snprintf(out, n, "unknown");
     if (sa && sa->sa_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
     else if (sa && sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+    if (h->opts.trusted_proxies == NULL || !in_list(h->opts.trusted_proxies, out))
+        return;
+    xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (xff == NULL)
+        return;
+    last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ')
+        last++;
+    len = strcspn(last, " ");
+    if (len == 0 || len >= sizeof cand || len >= n)
+        return;
+    memcpy(cand, last, len);
+    cand[len] = '\0';
+    if (inet_pton(AF_INET, cand, bin) == 1 || inet_pton(AF_INET6, cand, bin) == 1)
+        memcpy(out, cand, len + 1); /* len < n was checked above */
 }
 
 /* The user of a valid bearer token, or -1 after queueing the 401. */
@@ -162,7 +201,7 @@ static enum MHD_Result h_login(struct http *h, struct MHD_Connection *conn, stru
     struct buf b = {0};
     enum MHD_Result ret;
 
-    client_ip(conn, ip, sizeof ip);
+    client_ip(h, conn, ip, sizeof ip);
     if (auth_limiter_blocked(h->limiter, ip, now, &retry)) {
         char msg[96], ra[16];
         struct MHD_Response *r;

@@ -22,11 +22,12 @@ struct http_opts {
     const char *dsn;         /* PostgreSQL for users and sessions */
     const uint8_t *jwt_key;  /* HS256 secret (≥ 32 bytes), owned by the caller */
     size_t jwt_key_len;
-    int64_t token_lifetime_s; /* 12 h */
-    int max_connections;      /* concurrent HTTP connections (256) */
-    int login_max_failures;   /* per IP within login_window_s before 429 (5) */
-    int login_window_s;       /* 60 */
-    struct stream *stream;    /* WebSocket hand-off; NULL: /ws answers 503 */
+    int64_t token_lifetime_s;    /* 12 h */
+    int max_connections;         /* concurrent HTTP connections (256) */
+    int login_max_failures;      /* per IP within login_window_s before 429 (5) */
+    int login_window_s;          /* 60 */
+    const char *trusted_proxies; /* "127.0.0.1,::1": their X-Forwarded-For is believed */
+    struct stream *stream;       /* WebSocket hand-off; NULL: /ws answers 503 */
     http_status_fn status;
     http_login_fn on_login;
     void *arg;

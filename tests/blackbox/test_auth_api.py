@@ -319,5 +319,37 @@ class Api(ErrorShape, unittest.TestCase):
                 self.assertEqual(status, 426, body)
 
 
+
+class TrustedProxy(unittest.TestCase):
+    """X-Forwarded-For names the client only when the request comes from --trusted-proxy."""
+
+    def login_via(self, port, src_ip, xff):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
+                                          source_address=(src_ip, 0))
+        conn.request("POST", "/api/auth/login",
+                     body=json.dumps({"username": "local",
+                                      "password": btlib.ADMIN_PASSWORD}).encode(),
+                     headers={"Content-Type": "application/json", "X-Forwarded-For": xff})
+        r = conn.getresponse()
+        doc = json.loads(r.read())
+        conn.close()
+        self.assertEqual(r.status, 200, doc)
+        return doc["user"]["last_ip"]
+
+    def test_forwarded_address_only_from_a_trusted_proxy(self):
+        state = btlib.tmpdir("btstate-")
+        sp, _, port = btlib.api_serve(btlib.module_pg().fresh_db(), state,
+                                      "--trusted-proxy", "127.0.0.21, ::1")
+        try:
+            # from the proxy: the last X-Forwarded-For address (what the proxy saw)
+            self.assertEqual(self.login_via(port, "127.0.0.21", "6.6.6.6, 192.0.2.7"),
+                             "192.0.2.7")
+            # from anyone else the header is the client's word and is ignored
+            self.assertEqual(self.login_via(port, "127.0.0.22", "192.0.2.8"), "127.0.0.22")
+            # a malformed header from the proxy leaves the proxy's address
+            self.assertEqual(self.login_via(port, "127.0.0.21", "not-an-ip"), "127.0.0.21")
+        finally:
+            sp.stop()
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
